@@ -1,0 +1,115 @@
+"""Reading untrusted image files: every failure becomes an :class:`ImageError` with a
+message a person can act on, and nothing huge is decoded.
+
+Why here and not in the app: the command line reads files too, and the rules (size cap,
+pixel cap checked from the header before decoding, EXIF rotation, transparency on white)
+should be the same everywhere.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 20 * 1024 * 1024  # 20 MB upload cap
+MAX_DECODE_PIXELS = 40_000_000  # refuse to decode more than this (decompression bombs)
+
+Image.MAX_IMAGE_PIXELS = MAX_DECODE_PIXELS  # PIL's own guard, as a second line
+
+
+class ImageError(ValueError):
+    """An upload that cannot be used; the message says why."""
+
+
+def read_image(source: str | os.PathLike | bytes, max_bytes: int = MAX_BYTES,
+               max_pixels: int = MAX_DECODE_PIXELS) -> np.ndarray:
+    """Decode an image file to float32 in [0, 1]: (H, W) for grey sources, (H, W, 3) otherwise.
+
+    Transparency is composited on white (paper), EXIF orientation is applied, animations
+    give their first frame, 16-bit images keep their range.
+    """
+    data = _read_bytes(source, max_bytes)
+    try:
+        im = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ImageError("this file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP)") from None
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"image refused: {e}") from None
+    w, h = im.size
+    if w * h > max_pixels:
+        raise ImageError(f"image is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "
+                         f"{max_pixels / 1e6:.0f} megapixels")
+    if w < 1 or h < 1:
+        raise ImageError(f"image has no pixels ({w}×{h})")
+    try:
+        im.seek(0)
+        im.load()
+        im = ImageOps.exif_transpose(im)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise ImageError(f"the image file is truncated or corrupt ({e})") from None
+    return to_float(im)
+
+
+def _read_bytes(source, max_bytes: int) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"no such file: {path.name}")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ImageError(f"file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+        data = path.read_bytes()
+    if not data:
+        raise ImageError("the file is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise ImageError(f"file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    return data
+
+
+def to_float(im: Image.Image) -> np.ndarray:
+    """A decoded PIL image → float32 in [0, 1], grey (H, W) or RGB (H, W, 3)."""
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(im, np.float64)
+        top = 65535.0 if (mode.startswith("I;16") or a.max() > 255) else 255.0
+        return np.clip(a / top, 0, 1).astype(np.float32)
+    if mode == "P":
+        im = im.convert("RGBA")
+    elif mode in ("LA", "PA", "La"):
+        im = im.convert("RGBA")
+    if im.mode == "RGBA" or im.mode == "RGBa":
+        paper = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(paper, im.convert("RGBA")).convert("RGB")
+    if im.mode in ("1", "L"):
+        return np.asarray(im.convert("L"), np.float32) / 255.0
+    rgb = np.asarray(im.convert("RGB"), np.float32) / 255.0
+    if np.allclose(rgb[..., 0], rgb[..., 1]) and np.allclose(rgb[..., 1], rgb[..., 2]):
+        return rgb[..., 0].copy()
+    return rgb
+
+
+def fit_pixels(image: np.ndarray, max_pixels: int) -> tuple[np.ndarray, bool]:
+    """Downscale (keeping aspect) so the image has at most ``max_pixels``; say whether it did."""
+    h, w = image.shape[:2]
+    if h * w <= max_pixels:
+        return image, False
+    scale = (max_pixels / (h * w)) ** 0.5
+    size = (max(1, int(w * scale)), max(1, int(h * scale)))
+    chans = [np.asarray(Image.fromarray(c).resize(size, Image.Resampling.LANCZOS))
+             for c in np.moveaxis(np.atleast_3d(image), -1, 0)]
+    out = np.stack(chans, -1) if image.ndim == 3 else chans[0]
+    return np.clip(out, 0, 1).astype(np.float32), True
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float image in [0, 1] (values beyond are clipped) → uint8 for display and saving."""
+    return (np.clip(np.asarray(image, np.float32), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def save_image(image: np.ndarray, path: str | os.PathLike) -> None:
+    Image.fromarray(to_uint8(np.squeeze(image))).save(path)

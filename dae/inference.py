@@ -1,0 +1,203 @@
+"""Loading shipped weights once and running them fast.
+
+Why not ``model.predict``: for one 28×28 digit its per-call set-up costs about 20× the
+model's own compute. Each denoiser wraps its model in one ``tf.function`` whose input
+signature leaves the batch (and for photos the spatial) dimensions open, so it is traced
+once per process and never again, whatever the batch or image size.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .registry import MODELS, spec
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+
+
+class WeightsUnavailable(RuntimeError):
+    """Raised when a model's weights are missing or cannot be read."""
+
+    def __init__(self, name: str, path: Path, why: str):
+        self.name = name
+        super().__init__(
+            f"model {name!r} is unavailable: {path} {why}. Restore the shipped file with "
+            f"`git checkout -- weights/{name}.keras` or retrain it with `python train.py --model {name}`."
+        )
+
+
+def check_images(images) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Validate and view input as a float32 (N, H, W, C) batch; return it and the original shape.
+
+    The contract every denoiser shares: finite floats shaped (H, W), (H, W, C) or
+    (N, H, W, C); values outside [0, 1] are fine (unclipped noise is a preset).
+    """
+    try:
+        x = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"images must be a numeric array: {e}") from None
+    shape = x.shape
+    if x.ndim == 2:
+        x = x[None, :, :, None]
+    elif x.ndim == 3:
+        x = x[None]
+    elif x.ndim != 4:
+        raise ValueError(f"images must be shaped (H, W), (H, W, C) or (N, H, W, C); got {shape}")
+    if x.size == 0:
+        raise ValueError(f"images is empty (shape {shape})")
+    if not np.isfinite(x).all():
+        raise ValueError("images contain NaN or infinity")
+    return x, shape
+
+
+def _load_keras(name: str, weights_dir: Path) -> keras.Model:
+    path = weights_dir / f"{name}.keras"
+    if not path.is_file():
+        raise WeightsUnavailable(name, path, "does not exist")
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # corrupt zip, wrong format, truncated file...
+        raise WeightsUnavailable(name, path, f"could not be read ({type(e).__name__}: {e})") from None
+
+
+class DigitDenoiser:
+    """A 28×28 greyscale model; ``sigma`` is accepted and ignored (the models are blind)."""
+
+    def __init__(self, name: str, model: keras.Model):
+        self.name, self.model, self.spec = name, model, spec(name)
+        sig = [tf.TensorSpec([None, 28, 28, 1], tf.float32)]
+        self._run = tf.function(lambda x: model(x, training=False), input_signature=sig)
+        self._encode = None
+        if self.spec.has_latent:
+            enc = keras.Model(model.input, model.get_layer("latent").output)
+            self._encode = tf.function(lambda x: enc(x, training=False), input_signature=sig)
+
+    def _batch(self, images) -> tuple[np.ndarray, tuple[int, ...]]:
+        x, shape = check_images(images)
+        if x.shape[1:] != (28, 28, 1):
+            raise ValueError(
+                f"digit model {self.name!r} takes 28×28 greyscale images; got shape {shape}. "
+                "Use dae.preprocess.mnist_style() to bring any image to MNIST's format."
+            )
+        return x, shape
+
+    def denoise(self, images, sigma: float | None = None) -> np.ndarray:
+        """Return the clean estimate, float32 in [0, 1], shaped like ``images``."""
+        x, shape = self._batch(images)
+        y = self._run(tf.constant(x)).numpy()
+        return np.clip(y, 0.0, 1.0).reshape(shape)
+
+    def encode(self, images) -> np.ndarray:
+        """The bottleneck code (N, latent) for models that have one."""
+        if self._encode is None:
+            raise ValueError(f"model {self.name!r} has no bottleneck code")
+        x, _ = self._batch(images)
+        return self._encode(tf.constant(x)).numpy()
+
+    def warm(self) -> None:
+        """Trace and run once so the first real request does not pay for it."""
+        self.denoise(np.zeros((28, 28), np.float32))
+        if self._encode is not None:
+            self.encode(np.zeros((28, 28), np.float32))
+
+
+class PhotoDenoiser:
+    """Any-size colour or greyscale photos, tiled so memory stays bounded.
+
+    Tiles overlap by ``margin`` pixels on each side and only their centres are kept, so
+    seams do not show: with a margin larger than the network's reach, tiled output equals
+    whole-image output up to float rounding.
+    """
+
+    multiple = 4  # two stride-2 down-samplings
+    tile = 512
+    margin = 32
+
+    def __init__(self, name: str, model: keras.Model):
+        self.name, self.model, self.spec = name, model, spec(name)
+        sig = [tf.TensorSpec([None, None, None, 4], tf.float32)]
+        self._run = tf.function(lambda x: model(x, training=False), input_signature=sig)
+
+    def denoise(self, images, sigma: float | None = None) -> np.ndarray:
+        """Return the clean estimate, float32 in [0, 1], shaped like ``images``.
+
+        ``sigma`` is the noise level on the [0, 1] scale; when None it is estimated
+        from the image (scikit-image's wavelet estimator).
+        """
+        x, shape = check_images(images)
+        c = x.shape[-1]
+        if c not in (1, 3, 4):
+            raise ValueError(f"photos need 1 (grey), 3 (RGB) or 4 (RGBA) channels; got {c}")
+        if sigma is not None and not (np.isfinite(sigma) and sigma >= 0):
+            raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+        out = np.empty(x.shape, np.float32)
+        for i, img in enumerate(x):
+            rgb = np.repeat(img, 3, axis=-1) if c == 1 else img[..., :3]
+            s = estimate_sigma(rgb) if sigma is None else float(sigma)
+            y = self._tiled(rgb, s)
+            out[i] = y.mean(axis=-1, keepdims=True) if c == 1 else np.concatenate([y, img[..., 3:]], -1)[..., :c]
+        return np.clip(out, 0.0, 1.0).reshape(shape)
+
+    def _tiled(self, rgb: np.ndarray, sigma: float, tile: int | None = None) -> np.ndarray:
+        h, w, _ = rgb.shape
+        tile = tile or self.tile
+        m = self.margin
+        out = np.empty((h, w, 3), np.float32)
+        step = max(tile - 2 * m, self.multiple)
+        for y0 in range(0, h, step):
+            for x0 in range(0, w, step):
+                y1, x1 = min(y0 + step, h), min(x0 + step, w)
+                # the tile with its margin, clamped to the image
+                ya, yb, xa, xb = max(y0 - m, 0), min(y1 + m, h), max(x0 - m, 0), min(x1 + m, w)
+                res = self._whole(rgb[ya:yb, xa:xb], sigma)
+                out[y0:y1, x0:x1] = res[y0 - ya:y1 - ya, x0 - xa:x1 - xa]
+        return out
+
+    def _whole(self, rgb: np.ndarray, sigma: float) -> np.ndarray:
+        """Run the network on one piece, padding by mirroring to a multiple of 4 (≥ 16)."""
+        h, w, _ = rgb.shape
+        ph = max(-h % self.multiple, 16 - h)
+        pw = max(-w % self.multiple, 16 - w)
+        x = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="symmetric")
+        inp = np.concatenate([x, np.full(x.shape[:2] + (1,), sigma, np.float32)], -1)
+        return self._run(tf.constant(inp[None])).numpy()[0, :h, :w]
+
+    def warm(self) -> None:
+        self.denoise(np.zeros((64, 64, 3), np.float32), sigma=0.1)
+
+    @property
+    def tracing_count(self) -> int:
+        return self._run.experimental_get_tracing_count()
+
+
+def estimate_sigma(image: np.ndarray) -> float:
+    """Noise level of an already-noisy photo (scale [0, 1])."""
+    from skimage.restoration import estimate_sigma as _est
+
+    return float(_est(image, channel_axis=-1 if image.ndim == 3 else None, average_sigmas=True))
+
+
+@functools.lru_cache(maxsize=None)
+def _load_cached(name: str, weights_dir: str):
+    model = _load_keras(name, Path(weights_dir))
+    cls = PhotoDenoiser if spec(name).kind == "photo" else DigitDenoiser
+    return cls(name, model)
+
+
+def load(name: str, weights_dir: str | Path | None = None) -> DigitDenoiser | PhotoDenoiser:
+    """The denoiser for a registered model, loaded once per process and cached.
+
+    Raises :class:`WeightsUnavailable` (with how to restore them) when the weights are
+    missing or corrupt, and ``ValueError`` for an unknown name.
+    """
+    spec(name)
+    return _load_cached(name, str(Path(weights_dir or WEIGHTS_DIR).resolve()))
+
+
+def from_model(name: str, model: keras.Model) -> DigitDenoiser | PhotoDenoiser:
+    """Wrap an in-memory model (fresh from training) in the same inference path."""
+    return (PhotoDenoiser if MODELS[name].kind == "photo" else DigitDenoiser)(name, model)

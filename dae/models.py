@@ -1,0 +1,124 @@
+"""Keras builders for every architecture in the registry.
+
+Each builder returns an uncompiled ``keras.Model``. Layers that the app shows
+(the bottleneck) are named ``latent`` so :mod:`dae.inference` can find them.
+Digit models take (28, 28, 1) in [0, 1] (or beyond, for unclipped noise) and end in a
+sigmoid; the photo model is fully convolutional and predicts the noise (residual).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+DIGIT_SHAPE = (28, 28, 1)
+
+
+def dense(width: int = 32) -> keras.Model:
+    """Applied Deep Learning notebook: 784 -> 32 (ReLU) -> 784 (sigmoid)."""
+    inp = keras.Input(DIGIT_SHAPE, name="noisy")
+    x = layers.Flatten()(inp)
+    z = layers.Dense(width, activation="relu", name="latent")(x)
+    x = layers.Dense(784, activation="sigmoid")(z)
+    out = layers.Reshape(DIGIT_SHAPE, name="clean")(x)
+    return keras.Model(inp, out, name="dense")
+
+
+def conv_latent(latent_dim: int = 16, filters: tuple[int, ...] = (32, 64)) -> keras.Model:
+    """TF2 DAE article: strided convs -> Dense latent of 16 -> mirrored transposed convs."""
+    inp = keras.Input(DIGIT_SHAPE, name="noisy")
+    x = inp
+    for f in filters:
+        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
+    h, w, c = x.shape[1:]
+    z = layers.Dense(latent_dim, name="latent")(layers.Flatten()(x))
+    x = layers.Dense(h * w * c)(z)
+    x = layers.Reshape((h, w, c))(x)
+    for f in reversed(filters):
+        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+    out = layers.Conv2DTranspose(1, 3, padding="same", activation="sigmoid", name="clean")(x)
+    return keras.Model(inp, out, name="conv_latent")
+
+
+def conv_pool(filters: tuple[int, ...] = (32, 64)) -> keras.Model:
+    """Keras-blog style: Conv + MaxPooling encoder, Conv + UpSampling decoder.
+
+    Widths 32/64 rather than the blog's 16/8/8: the narrow version is the one that
+    collapses to a constant grey image under MSE.
+    """
+    inp = keras.Input(DIGIT_SHAPE, name="noisy")
+    x = inp
+    for f in filters:
+        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2, padding="same")(x)
+    x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu")(x)
+    for f in reversed(filters):
+        x = layers.UpSampling2D(2)(x)
+        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+    out = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="clean")(x)
+    return keras.Model(inp, out, name="conv_pool")
+
+
+def conv_block(x, filters: int, strides: int = 1):
+    """The CIFAR article's block: Conv2D -> BatchNorm -> ReLU."""
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def deconv_block(x, filters: int):
+    """The CIFAR article's up block: Conv2DTranspose (stride 2) -> BatchNorm -> ReLU."""
+    x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def _unet_body(x, widths: tuple[int, ...]):
+    """Encoder with strided down-sampling, decoder with concatenated skips.
+
+    A full-resolution block comes first so that the finest skip carries pixel detail.
+    """
+    skips = []
+    x = conv_block(x, widths[0])
+    for w in widths[1:]:
+        skips.append(x)
+        x = conv_block(x, w, strides=2)
+        x = conv_block(x, w)
+    for w, skip in zip(reversed(widths[:-1]), reversed(skips)):
+        x = deconv_block(x, w)
+        x = layers.Concatenate()([x, skip])
+        x = conv_block(x, w)
+    return x
+
+
+def unet(widths: tuple[int, ...] = (32, 64, 128)) -> keras.Model:
+    """CIFAR DAE article's U-Net, sized for 28x28 (two down-samplings: 28 -> 14 -> 7)."""
+    inp = keras.Input(DIGIT_SHAPE, name="noisy")
+    x = _unet_body(inp, widths)
+    out = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="clean")(x)
+    return keras.Model(inp, out, name="unet")
+
+
+PHOTO_CHANNELS = 3
+
+
+def photo(widths: tuple[int, ...] = (32, 64, 128)) -> keras.Model:
+    """Fully convolutional U-Net for photos of any size (multiples of 4 inside).
+
+    Input: RGB plus a noise-level map (σ on the [0, 1] scale, one channel), as in FFDNet,
+    so one network covers every σ and the app can pass the slider's value. Output: the
+    clean image = input RGB - predicted noise (residual learning trains far faster than
+    the article's sigmoid output at photo noise levels).
+    """
+    inp = keras.Input((None, None, PHOTO_CHANNELS + 1), name="noisy_and_sigma")
+    x = _unet_body(inp, widths)
+    # the last layers stay float32 under a mixed-precision training policy, so the image
+    # is not rounded to bfloat16's 8 bits of mantissa
+    residual = layers.Conv2D(PHOTO_CHANNELS, 3, padding="same", name="noise", dtype="float32")(x)
+    # A frozen 1x1 conv picks the RGB channels out of the input: a Lambda layer would
+    # do the same but cannot be loaded in Keras' safe mode.
+    pick = np.eye(PHOTO_CHANNELS + 1, PHOTO_CHANNELS, dtype="float32")[None, None]
+    rgb = layers.Conv2D(PHOTO_CHANNELS, 1, use_bias=False, trainable=False, name="rgb", dtype="float32",
+                        kernel_initializer=keras.initializers.Constant(pick))(inp)
+    out = layers.Subtract(name="clean", dtype="float32")([rgb, residual])
+    return keras.Model(inp, out, name="photo")

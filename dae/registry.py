@@ -1,0 +1,95 @@
+"""The one list of models. Weights, model cards, the app and the benchmarks read it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import keras
+
+from . import models
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the rest of the project needs to know about a model.
+
+    kind:      "digit" (28x28 greyscale) or "photo" (any size, colour or grey)
+    build:     returns a fresh, untrained Keras model
+    tutorial:  the tutorial whose architecture family it follows
+    differs:   what our training changes relative to that tutorial (goes on the card)
+    train:     default training settings for ``train.py``
+    """
+
+    name: str
+    kind: str
+    description: str
+    tutorial: str
+    build: Callable[[], keras.Model]
+    differs: str
+    has_latent: bool = False
+    train: dict = field(default_factory=dict)
+
+
+_DIGIT_DIFFERS = (
+    "MSE loss, Adam with cosine-decayed learning rate, trained on a distribution of "
+    "corruptions (see 'corruption') drawn fresh for every batch instead of one fixed noise level"
+)
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        ModelSpec(
+            "dense", "digit",
+            "Fully connected 784 → 32 (ReLU) → 784 (sigmoid): the smallest autoencoder there is.",
+            "Applied Deep Learning (Michelucci & Sperti), feed-forward DAE notebook",
+            models.dense, _DIGIT_DIFFERS + "; the notebook used binary cross-entropy, σ 0.55 unclipped",
+            has_latent=True, train={"epochs": 40, "batch_size": 128, "learning_rate": 2e-3},
+        ),
+        ModelSpec(
+            "conv-latent", "digit",
+            "Conv 32/64 stride 2 → Dense latent of 16 → mirrored transposed convs.",
+            "DAE article (TensorFlow 2), MNIST",
+            models.conv_latent, _DIGIT_DIFFERS + "; the article used N(0.5, 0.5) clipped, 10 epochs",
+            has_latent=True, train={"epochs": 30, "batch_size": 128, "learning_rate": 1e-3},
+        ),
+        ModelSpec(
+            "conv-pool", "digit",
+            "Conv + MaxPooling encoder, Conv + UpSampling decoder (32/64 wide), no skips.",
+            "Omdena article / 'Denoise with autoencoders' blog (Keras-blog style)",
+            models.conv_pool, _DIGIT_DIFFERS + "; widened from 16/8/8 to 32/64, which with MSE "
+            "and a moderate learning rate does not collapse to a constant image",
+            train={"epochs": 30, "batch_size": 128, "learning_rate": 1e-3},
+        ),
+        ModelSpec(
+            "unet", "digit",
+            "U-Net: Conv+BatchNorm+ReLU blocks, strided down-sampling, transposed-conv "
+            "up-sampling with concatenated skips, sigmoid output.",
+            "Denoising autoencoder for CIFAR (U-Net-like)",
+            models.unet, _DIGIT_DIFFERS + "; sized for 28×28 (32/64/128, two down-samplings "
+            "after a full-resolution block) instead of 32×32×3 with four",
+            train={"epochs": 20, "batch_size": 128, "learning_rate": 2e-3},
+        ),
+        ModelSpec(
+            "photo", "photo",
+            "Fully convolutional U-Net with a noise-level map input and residual output, "
+            "for photos at their own resolution.",
+            "Denoising autoencoder for CIFAR (U-Net-like)",
+            models.photo, "residual output (predicts the noise) instead of a sigmoid; a σ map as "
+            "a fourth input channel; trained on random 64×64 crops of BSDS500 with flips and "
+            "rotations, σ ~ U(0, 60/255), a third of the crops greyscale",
+            train={"steps": 6000, "batch_size": 16, "learning_rate": 1e-3, "patch": 64,
+                   "precision": "mixed_bfloat16"},
+        ),
+    ]
+}
+
+
+def digit_models() -> list[str]:
+    return [n for n, s in MODELS.items() if s.kind == "digit"]
+
+
+def spec(name: str) -> ModelSpec:
+    """Look a model up by name, with a message that lists the choices."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {list(MODELS)}")
+    return MODELS[name]

@@ -1,0 +1,242 @@
+"""Training: the same loop for every model, fed by ``tf.data`` with fresh noise per batch.
+
+``train.py`` is the command line; this module does the work so that tests can call it.
+Each run keeps the best checkpoint by validation loss and writes, next to the weights,
+a model card (``<name>.json``) that records how they were made.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import corrupt, data, metrics
+from .inference import from_model
+from .registry import spec
+
+CARD_SIGMAS = (0.25, 0.5, 0.75, 1.0)  # digits, clipped Gaussian, on the validation digits
+PHOTO_SIGMAS = (15, 25, 50)  # photos, 0-255 scale, unclipped
+PHOTO_SIGMA_MAX = 60 / 255
+
+
+@dataclass
+class Settings:
+    """Everything a run depends on; recorded on the card."""
+
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    seed: int = 0
+    steps: int = 0  # photo model: optimisation steps (epochs × steps_per_epoch)
+    patch: int = 64
+    limit: int = 0  # use at most this many training examples (0: all); --quick sets it
+    precision: str = "float32"  # Keras dtype policy while training; weights are saved float32
+
+
+# --- digits ------------------------------------------------------------------------
+
+def digit_dataset(x: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Clean digits → (noisy, clean) batches, a new corruption draw for every batch."""
+    rng = np.random.default_rng(seed)
+
+    def noisy(clean: np.ndarray) -> np.ndarray:
+        return corrupt.sample_training(clean, rng)
+
+    def pair(clean):
+        y = tf.numpy_function(noisy, [clean], tf.float32)
+        y.set_shape(clean.shape)
+        return y, clean
+
+    ds = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=True).map(pair).prefetch(tf.data.AUTOTUNE)
+
+
+def digit_validation(val: np.ndarray, seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed draw from the training distribution, so validation losses compare across epochs."""
+    return corrupt.sample_training(val, np.random.default_rng(seed)), val
+
+
+def evaluate_digits(denoiser, clean: np.ndarray) -> dict:
+    """PSNR/SSIM at the card's σ levels (clipped Gaussian, fixed seed)."""
+    out = {}
+    for s in CARD_SIGMAS:
+        noisy = corrupt.apply(clean, corrupt.gaussian(s), seed=int(s * 1000))
+        den = denoiser.denoise(noisy)
+        out[f"sigma_{s}"] = {"psnr": round(metrics.mean_psnr(clean, den), 2),
+                             "ssim": round(metrics.mean_ssim(clean, den), 4)}
+    return out
+
+
+# --- photos ------------------------------------------------------------------------
+
+def _photo_noisy(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian noise at σ ~ U(0, 60/255) per crop; a fifth of crops clipped, like the app's
+    clip option. Returns network input (noisy RGB + σ map) and the clean target."""
+    n, h, w, _ = clean.shape
+    sigma = rng.uniform(0, PHOTO_SIGMA_MAX, n).astype(np.float32)
+    grey = rng.random(n) < 1 / 3
+    clean = np.where(grey[:, None, None, None], clean.mean(-1, keepdims=True), clean)
+    noise = rng.standard_normal((n, h, w, 3), dtype=np.float32)
+    noise = np.where(grey[:, None, None, None], noise[..., :1], noise)  # grey: same noise in R, G, B
+    noisy = clean + noise * sigma[:, None, None, None]
+    clip = rng.random(n) < 0.2
+    noisy = np.where(clip[:, None, None, None], np.clip(noisy, 0, 1), noisy)
+    smap = np.broadcast_to(sigma[:, None, None, None], (n, h, w, 1))
+    return np.concatenate([noisy, smap], -1).astype(np.float32), clean.astype(np.float32)
+
+
+def photo_dataset(photos: list[np.ndarray], s: Settings) -> tf.data.Dataset:
+    """Random crops with flips and 90° rotations, fresh noise per batch."""
+    rng = np.random.default_rng(s.seed)
+    p = s.patch
+
+    def batch(_):
+        crops = []
+        for i in rng.integers(len(photos), size=s.batch_size):
+            img = photos[i]
+            y, x = rng.integers(img.shape[0] - p + 1), rng.integers(img.shape[1] - p + 1)
+            c = np.rot90(img[y:y + p, x:x + p], k=rng.integers(4))
+            crops.append(c[:, ::-1] if rng.random() < 0.5 else c)
+        return _photo_noisy(np.stack(crops).astype(np.float32) / 255.0, rng)
+
+    def make(i):
+        x, y = tf.numpy_function(batch, [i], (tf.float32, tf.float32))
+        x.set_shape((s.batch_size, p, p, 4))
+        y.set_shape((s.batch_size, p, p, 3))
+        return x, y
+
+    return tf.data.Dataset.range(1 << 30).map(make).prefetch(tf.data.AUTOTUNE)
+
+
+def photo_validation(val: list[np.ndarray], size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Centre crops of the validation photos at fixed σ 15/25/50, half of them grey."""
+    crops = []
+    for img in val:
+        y, x = (img.shape[0] - size) // 2, (img.shape[1] - size) // 2
+        crops.append(img[y:y + size, x:x + size])
+    clean = np.repeat(np.stack(crops), len(PHOTO_SIGMAS), axis=0)
+    rng = np.random.default_rng(1234)
+    sig = np.tile(np.array(PHOTO_SIGMAS, np.float32) / 255, len(crops))
+    noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * sig[:, None, None, None]
+    smap = np.broadcast_to(sig[:, None, None, None], clean.shape[:3] + (1,))
+    return np.concatenate([noisy, smap], -1).astype(np.float32), clean.astype(np.float32)
+
+
+def evaluate_photos(denoiser, val: list[np.ndarray], limit: int = 0) -> dict:
+    """Per-image mean PSNR on whole validation photos, colour and grey, at σ 15/25/50."""
+    out = {}
+    rng = np.random.default_rng(0)
+    imgs = val[:limit] if limit else val
+    for s in PHOTO_SIGMAS:
+        for mode in ("colour", "grey"):
+            clean = [im if mode == "colour" else im.mean(-1) for im in imgs]
+            noisy = [c + rng.standard_normal(c.shape).astype(np.float32) * s / 255 for c in clean]
+            den = [denoiser.denoise(n, sigma=s / 255) for n in noisy]
+            out[f"{mode}_sigma_{s}"] = {"psnr": round(float(np.mean([metrics.psnr(c, d) for c, d in zip(clean, den)])), 2)}
+    return out
+
+
+# --- one loop for all --------------------------------------------------------------
+
+def _fit(model: keras.Model, train_ds, val_xy, epochs: int, steps_per_epoch: int, lr: float) -> list[dict]:
+    """Adam with cosine decay, MSE, keep the weights with the lowest validation loss."""
+    schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps_per_epoch, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    with tempfile.TemporaryDirectory() as tmp:
+        best = str(Path(tmp) / "best.weights.h5")
+        ckpt = keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True, save_weights_only=True)
+        hist = model.fit(train_ds, validation_data=val_xy, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                         callbacks=[ckpt], verbose=2 if not sys.stdout.isatty() else 1)
+        model.load_weights(best)
+    return [{k: round(float(v[i]), 6) for k, v in hist.history.items()} for i in range(len(hist.history["loss"]))]
+
+
+def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, photos: str | None = None,
+          command: str = "") -> dict:
+    """Train one registered model, save ``<out_dir>/<name>.keras`` and its card; return the card."""
+    sp = spec(name)
+    keras.utils.set_random_seed(s.seed)
+    keras.mixed_precision.set_global_policy(s.precision)
+    try:
+        model = sp.build()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    t0 = time.time()
+    if sp.kind == "digit":
+        d = data.load_digits(digits)
+        x = d.train[: s.limit] if s.limit else d.train
+        steps = len(x) // s.batch_size
+        history = _fit(model, digit_dataset(x, s.batch_size, s.seed), digit_validation(d.val[:2000]),
+                       s.epochs, steps, s.learning_rate)
+        trained_on = {"source": d.source, "train_count": int(len(x)), "val_count": int(min(len(d.val), 2000))}
+        corruption = corrupt.TRAINING_DISTRIBUTION
+        validation = evaluate_digits(from_model(name, model), d.val[:1000])
+    else:
+        root = Path(photos or "")
+        train_imgs = [(im * 255).astype(np.uint8) for im in data.load_photos(root / "train")]
+        val_imgs = data.load_photos(root / "val")
+        steps_per_epoch = min(500, s.steps)
+        epochs = max(1, s.steps // steps_per_epoch)
+        history = _fit(model, photo_dataset(train_imgs, s), photo_validation(val_imgs), epochs, steps_per_epoch,
+                       s.learning_rate)
+        trained_on = {"source": f"BSDS500 photos from {root / 'train'} (validated on {root / 'val'})",
+                      "train_count": len(train_imgs), "val_count": len(val_imgs)}
+        corruption = "additive Gaussian σ ~ U(0, 60/255) per crop, 1/3 greyscale crops, 1/5 clipped; random " \
+                     f"{s.patch}×{s.patch} crops, flips and 90° rotations"
+        validation = evaluate_photos(from_model(name, model), val_imgs, limit=4 if s.limit else 0)
+    card = {
+        "name": name, "kind": sp.kind, "description": sp.description, "tutorial": sp.tutorial,
+        "differs_from_tutorial": sp.differs,
+        "parameters": int(model.count_params()),
+        "architecture": _summary(model),
+        "data": trained_on, "corruption": corruption,
+        "training": {"epochs": s.epochs if sp.kind == "digit" else epochs,
+                     "steps": s.steps if sp.kind == "photo" else None,
+                     "batch_size": s.batch_size, "learning_rate": s.learning_rate, "seed": s.seed,
+                     "optimizer": "Adam, cosine decay", "loss": "mse", "precision": s.precision,
+                     "wall_time_s": round(time.time() - t0, 1), "best_val_loss": min(h["val_loss"] for h in history),
+                     "history": history},
+        "validation": validation,
+        "made": {"command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+                 "tensorflow": tf.__version__, "keras": keras.__version__,
+                 "machine": f"{platform.machine()}, {_cores()} cores, CPU"},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _float32_copy(sp, model).save(out_dir / f"{name}.keras")
+    (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    return card
+
+
+def _float32_copy(sp, model: keras.Model) -> keras.Model:
+    """The same weights in a float32 model: bfloat16 inference is slow on CPUs without it."""
+    if keras.mixed_precision.global_policy().name == "float32" and model.dtype_policy.name == "float32":
+        return model
+    clean = sp.build()
+    clean.set_weights(model.get_weights())
+    return clean
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+
+
+def _summary(model: keras.Model) -> list[str]:
+    """One line per layer: name, type, output shape, parameters."""
+    return [f"{l.name}: {type(l).__name__} {tuple(l.output.shape)[1:]} {l.count_params()}" for l in model.layers]
+
+
+def read_card(name: str, weights_dir: str | Path) -> dict | None:
+    """The model card next to the weights, or None when there is none."""
+    p = Path(weights_dir) / f"{name}.json"
+    return json.loads(p.read_text()) if p.is_file() else None
