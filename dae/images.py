@@ -36,8 +36,9 @@ def read_image(source: str | os.PathLike | bytes, max_bytes: int = MAX_BYTES,
         im = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageError("this file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP)") from None
-    except Image.DecompressionBombError as e:
-        raise ImageError(f"image refused: {e}") from None
+    except Image.DecompressionBombError:  # PIL's own header check, past 2× its limit
+        raise ImageError(f"image refused: too many pixels to decode safely (the limit is "
+                         f"{max_pixels / 1e6:.0f} megapixels)") from None
     w, h = im.size
     if w * h > max_pixels:
         raise ImageError(f"image is {w}×{h} = {w * h / 1e6:.0f} megapixels; the limit is "

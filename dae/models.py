@@ -40,25 +40,6 @@ def conv_latent(latent_dim: int = 16, filters: tuple[int, ...] = (32, 64)) -> ke
     return keras.Model(inp, out, name="conv_latent")
 
 
-def conv_pool(filters: tuple[int, ...] = (32, 64)) -> keras.Model:
-    """Keras-blog style: Conv + MaxPooling encoder, Conv + UpSampling decoder.
-
-    Widths 32/64 rather than the blog's 16/8/8: the narrow version is the one that
-    collapses to a constant grey image under MSE.
-    """
-    inp = keras.Input(DIGIT_SHAPE, name="noisy")
-    x = inp
-    for f in filters:
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D(2, padding="same")(x)
-    x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu")(x)
-    for f in reversed(filters):
-        x = layers.UpSampling2D(2)(x)
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-    out = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="clean")(x)
-    return keras.Model(inp, out, name="conv_pool")
-
-
 def conv_block(x, filters: int, strides: int = 1):
     """The CIFAR article's block: Conv2D -> BatchNorm -> ReLU."""
     x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
@@ -89,6 +70,26 @@ def _unet_body(x, widths: tuple[int, ...]):
         x = layers.Concatenate()([x, skip])
         x = conv_block(x, w)
     return x
+
+
+def conv_pool(filters: tuple[int, ...] = (32, 64)) -> keras.Model:
+    """Keras-blog style: Conv + MaxPooling encoder, Conv + UpSampling decoder, no skips.
+
+    Widths 32/64 rather than the blog's 16/8/8, and BatchNorm after each conv: trained
+    naively with MSE on strong, unclipped noise, the plain version's ReLUs die and it
+    collapses to a constant grey image (we saw exactly that: loss stuck at 0.113).
+    """
+    inp = keras.Input(DIGIT_SHAPE, name="noisy")
+    x = inp
+    for f in filters:
+        x = conv_block(x, f)
+        x = layers.MaxPooling2D(2, padding="same")(x)
+    x = conv_block(x, filters[-1])
+    for f in reversed(filters):
+        x = layers.UpSampling2D(2)(x)
+        x = conv_block(x, f)
+    out = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="clean")(x)
+    return keras.Model(inp, out, name="conv_pool")
 
 
 def unet(widths: tuple[int, ...] = (32, 64, 128)) -> keras.Model:

@@ -35,9 +35,11 @@ def mnist_style(image: np.ndarray) -> np.ndarray:
     border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
     if np.median(border) > 0.5:
         g = 1.0 - g
-    lo = np.median(border) if np.median(border) <= 0.5 else 1.0 - np.median(border)
-    g = np.clip((g - lo) / max(1.0 - lo, 1e-6), 0.0, 1.0)  # paper to 0
-    ink = g > 0.2 * g.max() if g.max() > 0.05 else np.zeros_like(g, bool)
+    paper = np.median(np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]]))
+    if g.max() - paper < 0.05:  # nothing darker or lighter than the paper: blank
+        return np.zeros((28, 28), np.float32)
+    g = np.clip((g - paper) / (g.max() - paper), 0.0, 1.0)  # paper to 0, strongest ink to 1, as in MNIST
+    ink = g > 0.2
     if not ink.any():
         return np.zeros((28, 28), np.float32)
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))

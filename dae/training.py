@@ -94,6 +94,12 @@ def _photo_noisy(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarra
     return np.concatenate([noisy, smap], -1).astype(np.float32), clean.astype(np.float32)
 
 
+def photo_corruption(s: Settings) -> str:
+    """The card's description of what :func:`photo_dataset` does."""
+    return (f"additive Gaussian σ ~ U(0, 60/255) per crop, 1/3 greyscale crops (same noise in R, G, B), "
+            f"1/5 clipped; random {s.patch}×{s.patch} crops, flips and 90° rotations, fresh every batch")
+
+
 def photo_dataset(photos: list[np.ndarray], s: Settings) -> tf.data.Dataset:
     """Random crops with flips and 90° rotations, fresh noise per batch."""
     rng = np.random.default_rng(s.seed)
@@ -190,21 +196,28 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
                        s.learning_rate)
         trained_on = {"source": f"BSDS500 photos from {root / 'train'} (validated on {root / 'val'})",
                       "train_count": len(train_imgs), "val_count": len(val_imgs)}
-        corruption = "additive Gaussian σ ~ U(0, 60/255) per crop, 1/3 greyscale crops, 1/5 clipped; random " \
-                     f"{s.patch}×{s.patch} crops, flips and 90° rotations"
+        corruption = photo_corruption(s)
         validation = evaluate_photos(from_model(name, model), val_imgs, limit=4 if s.limit else 0)
+    training = {"epochs": s.epochs if sp.kind == "digit" else epochs,
+                "steps": s.steps if sp.kind == "photo" else None, "wall_time_s": round(time.time() - t0, 1),
+                "history": history}
+    return save(name, model, s, out_dir, trained_on, corruption, training, validation, command)
+
+
+def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: dict, corruption: str,
+         training: dict, validation: dict, command: str) -> dict:
+    """Write ``<name>.keras`` (float32) and its model card; return the card."""
+    sp = spec(name)
+    history = training.get("history") or []
     card = {
         "name": name, "kind": sp.kind, "description": sp.description, "tutorial": sp.tutorial,
         "differs_from_tutorial": sp.differs,
         "parameters": int(model.count_params()),
         "architecture": _summary(model),
         "data": trained_on, "corruption": corruption,
-        "training": {"epochs": s.epochs if sp.kind == "digit" else epochs,
-                     "steps": s.steps if sp.kind == "photo" else None,
-                     "batch_size": s.batch_size, "learning_rate": s.learning_rate, "seed": s.seed,
+        "training": {"batch_size": s.batch_size, "learning_rate": s.learning_rate, "seed": s.seed,
                      "optimizer": "Adam, cosine decay", "loss": "mse", "precision": s.precision,
-                     "wall_time_s": round(time.time() - t0, 1), "best_val_loss": min(h["val_loss"] for h in history),
-                     "history": history},
+                     "best_val_loss": min((h["val_loss"] for h in history), default=None), **training},
         "validation": validation,
         "made": {"command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
                  "tensorflow": tf.__version__, "keras": keras.__version__,

