@@ -15,6 +15,8 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
+from .images import as_batch
+
 NOISE_KINDS = ("gaussian", "uniform", "salt-pepper", "none")
 
 
@@ -94,19 +96,6 @@ def _blur(images: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     return out
 
 
-def _as_batch(images: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-    """View any (H, W), (H, W, C) or (N, H, W, C) array as (N, H, W, C) float32."""
-    x = np.asarray(images, dtype=np.float32)
-    shape = x.shape
-    if x.ndim == 2:
-        x = x[None, :, :, None]
-    elif x.ndim == 3:
-        x = x[None]
-    elif x.ndim != 4:
-        raise ValueError(f"expected (H, W), (H, W, C) or (N, H, W, C), got shape {shape}")
-    return x, shape
-
-
 def apply_batch(
     images: np.ndarray,
     rng: np.random.Generator,
@@ -144,7 +133,7 @@ def apply(images: np.ndarray, corruption: Corruption, seed: int | None = 0) -> n
 
     The same ``seed`` gives the same noise; the result keeps the input's shape.
     """
-    x, shape = _as_batch(images)
+    x, shape = as_batch(images)
     n = x.shape[0]
     c = corruption
     full = lambda v: np.full(n, v, dtype=np.float32)  # noqa: E731

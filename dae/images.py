@@ -94,6 +94,30 @@ def to_float(im: Image.Image) -> np.ndarray:
     return rgb
 
 
+def as_batch(images) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Validate and view input as a float32 (N, H, W, C) batch; return it and the original shape.
+
+    The contract every denoiser shares: finite floats shaped (H, W), (H, W, C) or
+    (N, H, W, C); values outside [0, 1] are fine (unclipped noise is a preset).
+    """
+    try:
+        x = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"images must be a numeric array: {e}") from None
+    shape = x.shape
+    if x.ndim == 2:
+        x = x[None, :, :, None]
+    elif x.ndim == 3:
+        x = x[None]
+    elif x.ndim != 4:
+        raise ValueError(f"images must be shaped (H, W), (H, W, C) or (N, H, W, C); got {shape}")
+    if x.size == 0:
+        raise ValueError(f"images is empty (shape {shape})")
+    if not np.isfinite(x).all():
+        raise ValueError("images contain NaN or infinity")
+    return x, shape
+
+
 def fit_pixels(image: np.ndarray, max_pixels: int) -> tuple[np.ndarray, bool]:
     """Downscale (keeping aspect) so the image has at most ``max_pixels``; say whether it did."""
     h, w = image.shape[:2]

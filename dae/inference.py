@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .images import as_batch as check_images
 from .registry import MODELS, spec
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -28,30 +29,6 @@ class WeightsUnavailable(RuntimeError):
             f"model {name!r} is unavailable: {path} {why}. Restore the shipped file with "
             f"`git checkout -- weights/{name}.keras` or retrain it with `python train.py --model {name}`."
         )
-
-
-def check_images(images) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Validate and view input as a float32 (N, H, W, C) batch; return it and the original shape.
-
-    The contract every denoiser shares: finite floats shaped (H, W), (H, W, C) or
-    (N, H, W, C); values outside [0, 1] are fine (unclipped noise is a preset).
-    """
-    try:
-        x = np.asarray(images, dtype=np.float32)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"images must be a numeric array: {e}") from None
-    shape = x.shape
-    if x.ndim == 2:
-        x = x[None, :, :, None]
-    elif x.ndim == 3:
-        x = x[None]
-    elif x.ndim != 4:
-        raise ValueError(f"images must be shaped (H, W), (H, W, C) or (N, H, W, C); got {shape}")
-    if x.size == 0:
-        raise ValueError(f"images is empty (shape {shape})")
-    if not np.isfinite(x).all():
-        raise ValueError("images contain NaN or infinity")
-    return x, shape
 
 
 def _load_keras(name: str, weights_dir: Path) -> keras.Model:

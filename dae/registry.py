@@ -77,7 +77,7 @@ MODELS: dict[str, ModelSpec] = {
             models.photo, "residual output (predicts the noise) instead of a sigmoid; a σ map as "
             "a fourth input channel; trained on random 64×64 crops of BSDS500 with flips and "
             "rotations, σ ~ U(0, 60/255), a third of the crops greyscale",
-            train={"steps": 6000, "batch_size": 16, "learning_rate": 1e-3, "patch": 64,
+            train={"steps": 8000, "batch_size": 16, "learning_rate": 1e-3, "patch": 64,
                    "precision": "mixed_bfloat16"},
         ),
     ]

@@ -35,7 +35,9 @@ class Panel:
         return f"{self.name} · PSNR {self.psnr:.2f} dB · SSIM {self.ssim:.3f}"
 
     def as_dict(self) -> dict:
-        return {"psnr": round(self.psnr, 2), "ssim": round(self.ssim, 4)}
+        """JSON-safe scores: identical images have infinite PSNR, reported as null."""
+        finite = lambda v, d: round(v, d) if np.isfinite(v) else None  # noqa: E731
+        return {"psnr": finite(self.psnr, 2), "ssim": finite(self.ssim, 4)}
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The app through its public API (gradio_client), as a script or a Space visitor would."""
-import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from dae import data, service
+from tests.badfiles import catalogue
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,43 @@ def test_bad_upload_gets_a_clear_error_and_server_keeps_serving(client, digit_pn
         client.predict(image=handle_file(str(digit_png)), noise="poisson", api_name="/denoise_digit")
     _, _, metrics = client.predict(image=handle_file(str(digit_png)), api_name="/denoise_digit")
     assert "unet" in metrics
+
+
+@pytest.mark.parametrize("name", list(catalogue()))
+def test_every_awkward_upload_through_the_api(client, digit_png, tmp_path, name):
+    suffix, data_, expect = catalogue()[name]
+    f = tmp_path / f"upload{suffix}"
+    f.write_bytes(data_)
+    if expect:
+        with pytest.raises(Exception, match=expect):
+            client.predict(image=handle_file(str(f)), api_name="/denoise_digit")
+    else:
+        noisy, outputs, metrics = client.predict(image=handle_file(str(f)), api_name="/denoise_digit")
+        assert np.asarray(Image.open(noisy)).shape == (28, 28) and len(outputs) == 4
+        _, out, _ = client.predict(image=handle_file(str(f)), sigma=10, api_name="/denoise_photo")
+        assert Image.open(out).size[0] >= 1
+    client.predict(image=handle_file(str(digit_png)), api_name="/denoise_digit")  # still serving
+
+
+def test_upload_over_the_size_cap_is_refused(client, digit_png, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\0" * (21 * 1024 * 1024))
+    with pytest.raises(Exception):
+        client.predict(image=handle_file(str(big)), api_name="/denoise_digit")
+    client.predict(image=handle_file(str(digit_png)), api_name="/denoise_digit")
+
+
+def test_no_file_outside_the_app_can_be_read(app_url):
+    import urllib.error
+    import urllib.request
+
+    for path in ("/etc/passwd", str(Path(__file__).resolve()), "../../etc/passwd"):
+        for route in ("gradio_api/file=", "file="):
+            try:
+                with urllib.request.urlopen(app_url + route + path, timeout=10) as r:
+                    assert b"root:" not in r.read() and r.status != 200, path
+            except urllib.error.HTTPError as e:
+                assert e.code in (403, 404, 400), (path, e.code)
 
 
 def test_denoise_photo(client, tmp_path):

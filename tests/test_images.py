@@ -1,8 +1,6 @@
 """Untrusted uploads: each bad file gets a clear ImageError or a sensible image.
 Also MNIST-style preprocessing of photos and drawings."""
 import io
-import zlib
-import struct
 
 import numpy as np
 import pytest
@@ -11,23 +9,11 @@ from PIL import Image
 from dae import images
 from dae.images import ImageError, read_image
 from dae.preprocess import mnist_style
+from tests.badfiles import bomb_png, encode
 
 
 def png_bytes(img: Image.Image, **kw) -> bytes:
-    b = io.BytesIO()
-    img.save(b, format=kw.pop("format", "PNG"), **kw)
-    return b.getvalue()
-
-
-def bomb_png(w: int, h: int) -> bytes:
-    """A valid PNG header claiming w×h pixels, with a tiny compressed body (a few KB)."""
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
-    comp = zlib.compressobj(9)
-    row = b"\x00" + b"\x00" * (w // 8 + 1)
-    body = comp.compress(row * 64) + comp.flush()
-    ihdr = struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    return encode(img, kw.pop("format", "PNG"), **kw)
 
 
 def test_text_file_renamed_png(tmp_path):

@@ -1,0 +1,83 @@
+"""Helpers the benchmark scripts share: an app on loopback, an echo floor, timing, memory."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 180) -> float:
+    """Poll until the page answers; return when it did (time.perf_counter)."""
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.perf_counter()
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer in {timeout} s")
+
+
+def start_app(*extra: str, env: dict | None = None) -> tuple[subprocess.Popen, str, float]:
+    """`python app.py` on a free loopback port; returns the process, its URL, start-up seconds."""
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *extra],
+                            cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    return proc, url, wait_for(url) - t0
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MB, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    kb = lambda k: float(fields[k].split()[0]) / 1024  # noqa: E731
+    return kb("VmRSS"), kb("VmHWM")
+
+
+def percentiles(seconds: list[float]) -> dict:
+    ms = np.array(seconds) * 1000
+    return {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2), "mean_ms": round(float(ms.mean()), 2)}
+
+
+def save(name: str, result: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def echo_server() -> tuple[object, str]:
+    """A trivial Gradio app with the same input and output types as /denoise_digit:
+    file in, image out. Its latency is the floor any endpoint pays."""
+    import gradio as gr
+    from PIL import Image
+
+    def echo(image):
+        return np.asarray(Image.open(image))
+
+    with gr.Blocks() as demo:
+        f, out = gr.File(), gr.Image(format="png")
+        gr.Button().click(echo, f, out, api_name="echo")
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/"

@@ -1,0 +1,137 @@
+"""Is it fast enough for a live audience? Model compute, end-to-end latency against
+Gradio's own floor, start-up and memory. Prints a table, writes benchmarks/results/speed.json.
+
+    python benchmarks/speed.py            # about 3 minutes on 2 cores
+    python benchmarks/speed.py --calls 50
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from benchmarks.common import ROOT, echo_server, percentiles, rss_mb, save, start_app  # noqa: E402
+
+
+def best_of(fn, repeat: int) -> float:
+    """Median seconds of ``repeat`` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def model_compute() -> dict:
+    """Each model through dae's inference path and through model.predict, same input."""
+    import dae
+    from dae.registry import MODELS
+
+    rows = {}
+    for name, spec in MODELS.items():
+        d = dae.load(name)
+        if spec.kind == "digit":
+            for n in (1, 256):
+                x = np.random.default_rng(0).random((n, 28, 28, 1)).astype(np.float32)
+                rows[f"{name} ×{n}"] = {
+                    "dae_ms": round(best_of(lambda: d.denoise(x), 50 if n == 1 else 10) * 1000, 2),
+                    "predict_ms": round(best_of(lambda: d.model.predict(x, verbose=0), 10 if n == 1 else 5) * 1000, 2)}
+        else:
+            for size in (256, 512, 1024):
+                x = np.random.default_rng(0).random((size, size, 3)).astype(np.float32)
+                inp = np.concatenate([x, np.full((size, size, 1), 0.1, np.float32)], -1)[None]
+                rows[f"photo {size}² colour"] = {
+                    "dae_ms": round(best_of(lambda: d.denoise(x, sigma=0.1), 3) * 1000, 1),
+                    "predict_ms": round(best_of(lambda: d.model.predict(inp, verbose=0), 3) * 1000, 1)}
+    return rows
+
+
+def end_to_end(url: str, calls: int) -> dict:
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    from dae import data
+
+    tmp = Path(tempfile.mkdtemp())
+    Image.fromarray((data.heldout_digits(1)[4, ..., 0] * 255).astype(np.uint8)).save(tmp / "d.png")
+    Image.fromarray((data.sample_photo("astronaut")[:512, :512] * 255).astype(np.uint8)).save(tmp / "p.png")
+    echo_demo, echo_url = echo_server()
+
+    def timed(client, n, **kw):
+        client.predict(**kw)  # warm-up
+        out = []
+        for _ in range(n):
+            t = time.perf_counter()
+            client.predict(**kw)
+            out.append(time.perf_counter() - t)
+        return percentiles(out)
+
+    app, echo = Client(url, verbose=False), Client(echo_url, verbose=False)
+    res = {
+        "echo (Gradio floor, digit file)": timed(echo, calls, image=handle_file(str(tmp / "d.png")), api_name="/echo"),
+        "/denoise_digit, all four models": timed(app, calls, image=handle_file(str(tmp / "d.png")),
+                                                 api_name="/denoise_digit"),
+        "echo (Gradio floor, 512² photo)": timed(echo, calls, image=handle_file(str(tmp / "p.png")), api_name="/echo"),
+        "/denoise_photo, 512² colour": timed(app, calls, image=handle_file(str(tmp / "p.png")), sigma=25,
+                                             api_name="/denoise_photo"),
+    }
+    res["ratios"] = {
+        "digit/echo p50": round(res["/denoise_digit, all four models"]["p50_ms"] / res["echo (Gradio floor, digit file)"]["p50_ms"], 2),
+        "photo/echo p50": round(res["/denoise_photo, 512² colour"]["p50_ms"] / res["echo (Gradio floor, 512² photo)"]["p50_ms"], 2),
+    }
+    echo_demo.close()
+    return res
+
+
+def import_seconds() -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import tensorflow, gradio"], check=True, cwd=ROOT,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, capture_output=True)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--calls", type=int, default=50)
+    a = p.parse_args()
+    result = {"import tensorflow, gradio (s)": round(import_seconds(), 2)}
+    proc, url, startup = start_app()
+    try:
+        result["python app.py until the page answers (s)"] = round(startup, 2)
+        result["end_to_end"] = end_to_end(url, a.calls)
+        result["app RSS while serving (MB): current, peak"] = [round(v) for v in rss_mb(proc.pid)]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    result["model_compute"] = model_compute()
+    print_table(result)
+    print(f"\nwrote {save('speed', result)}")
+
+
+def print_table(r: dict) -> None:
+    print("| model compute | dae path (ms) | model.predict (ms) |\n|---|---|---|")
+    for k, v in r["model_compute"].items():
+        print(f"| {k} | {v['dae_ms']} | {v['predict_ms']} |")
+    print("\n| end to end (gradio_client, loopback) | p50 ms | p95 ms |\n|---|---|---|")
+    for k, v in r["end_to_end"].items():
+        if k != "ratios":
+            print(f"| {k} | {v['p50_ms']} | {v['p95_ms']} |")
+    print(f"\nratios: {r['end_to_end']['ratios']}")
+    for k in ("import tensorflow, gradio (s)", "python app.py until the page answers (s)",
+              "app RSS while serving (MB): current, peak"):
+        print(f"{k}: {r[k]}")
+
+
+if __name__ == "__main__":
+    main()
