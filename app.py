@@ -318,11 +318,13 @@ def main() -> None:
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link (off by default)")
     a = p.parse_args()
     LAB.warm()
-    threading.Thread(target=_compute_curves, daemon=True).start()
     demo = build()
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     demo.launch(server_name=a.host, server_port=a.port, share=a.share, max_file_size=MAX_FILE_SIZE,
-                show_error=True, css=CSS)
+                show_error=True, css=CSS, prevent_thread_lock=True)
+    # once the page answers: the robustness curves, off the request path
+    threading.Thread(target=_compute_curves, daemon=True).start()
+    demo.block_thread()
 
 
 if __name__ == "__main__":
