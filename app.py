@@ -204,7 +204,8 @@ def model_cards() -> str:
             f"| differs from the tutorial | {card['differs_from_tutorial']} |\n"
             f"| training | {t['epochs']} epochs{steps}, batch "
             f"{t['batch_size']}, lr {t['learning_rate']}, {t['wall_time_s'] / 60:.1f} min on {card['made']['machine']} |\n"
-            f"| validation | {val} |\n\n<details><summary>architecture</summary>\n\n```\n"
+            f"| validation | {val} |\n| made with | `{card['made']['command']}` ({card['made']['date']}) "
+            f"{t.get('note', '')} |\n\n<details><summary>architecture</summary>\n\n```\n"
             + "\n".join(card["architecture"]) + "\n```\n</details>")
     return "\n\n---\n\n".join(parts)
 
@@ -221,8 +222,8 @@ def build() -> gr.Blocks:
             clean = gr.State()
             with gr.Row():
                 with gr.Column(scale=1):
-                    gallery = gr.Gallery([(DIGITS[i], str(LABELS[i])) for i in GALLERY_IDX], columns=10,
-                                         height=260, allow_preview=False, label="Held-out digits: click one",
+                    gallery = gr.Gallery([(DIGITS[i], str(LABELS[i])) for i in GALLERY_IDX], columns=8,
+                                         height=300, allow_preview=False, label="Held-out digits: click one",
                                          elem_id="gallery", elem_classes="pixels")
                     rand = gr.Button("Random digit", elem_id="random")
                     with gr.Accordion("Upload or draw a digit", open=False):
@@ -244,12 +245,15 @@ def build() -> gr.Blocks:
                         seed = gr.Number(0, precision=0, label="Seed", minimum=0)
                         reseed = gr.Button("New noise")
                     methods = gr.CheckboxGroup(DIGIT_METHODS, value=LAB.digit_models, label="Denoisers")
+            panel = dict(height=200, min_width=150, buttons=[])
             with gr.Row(elem_classes="pixels"):
-                orig = gr.Image(label="original", elem_id="original", height=200, buttons=[])
-                noisy = gr.Image(label="noisy", elem_id="noisy", height=200, buttons=[])
-                panels = [gr.Image(label=n, elem_id=f"out-{n}", height=200, buttons=[]) for n in DIGIT_METHODS]
+                orig = gr.Image(label="original", elem_id="original", **panel)
+                noisy = gr.Image(label="noisy", elem_id="noisy", **panel)
+                panels = [gr.Image(label=n, elem_id=f"out-{n}", **panel) for n in LAB.digit_models]
             with gr.Row(elem_classes="pixels"):
-                latents = [gr.Image(label=f"{n} latent code", height=60, buttons=[]) for n in LATENT_MODELS]
+                panels += [gr.Image(label=n, elem_id=f"out-{n}", visible=False, **panel) for n in DIGIT_BASELINES]
+                latents = [gr.Image(label=f"{n} latent code", height=60, min_width=200, buttons=[])
+                           for n in LATENT_MODELS]
             controls = [noise, level, blur, mean, clip, seed, methods]
             outputs = [orig, noisy, *panels, *latents]
             run = dict(fn=_digit_outputs, inputs=[clean, *controls], outputs=outputs,
@@ -262,7 +266,7 @@ def build() -> gr.Blocks:
             reseed.click(new_seed, None, seed)
             gr.on([c.change for c in controls], **run)
             demo.load(**run)
-        with gr.Tab("Photos"):
+        with gr.Tab("Photos") as photos_tab:
             with gr.Row():
                 with gr.Column(scale=1):
                     p_upload = gr.File(label="Upload a photo", file_types=["image"], elem_id="photo-upload")
@@ -285,8 +289,8 @@ def build() -> gr.Blocks:
             p_in = [p_upload, p_example, p_sigma, p_blur, p_clip, p_seed, p_extra]
             p_run = dict(fn=run_photo, inputs=p_in, outputs=[p_slider, p_text, p_others, p_download],
                          trigger_mode="always_last", time_limit=TIME_LIMIT_S)
-            gr.on([p_go.click, p_upload.upload, p_example.change, p_sigma.release, p_blur.release,
-                   p_clip.change, p_seed.change], **p_run)
+            gr.on([photos_tab.select, p_go.click, p_upload.upload, p_example.change, p_sigma.release,
+                   p_blur.release, p_clip.change, p_seed.change], **p_run)
         with gr.Tab("Robustness"):
             gr.Markdown("Clipped Gaussian noise at σ 0 … 1 on 200 held-out digits; the same code as the "
                         "README's table (`python -m dae.bench`). Baselines are told the true σ.")

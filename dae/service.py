@@ -141,8 +141,10 @@ def digit_from_array(array: np.ndarray) -> np.ndarray:
 
 def upscale(image: np.ndarray, factor: int = 8) -> np.ndarray:
     """Nearest-neighbour enlargement, so a 28×28 digit shows as crisp large pixels."""
-    x = images.to_uint8(np.squeeze(image))
-    return np.kron(x, np.ones((factor, factor), np.uint8)) if x.ndim == 2 else x.repeat(factor, 0).repeat(factor, 1)
+    x = images.to_uint8(image)
+    if x.ndim == 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    return x.repeat(factor, 0).repeat(factor, 1)
 
 
 def latent_strip(code: np.ndarray, cell: int = 14) -> np.ndarray:
