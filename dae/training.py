@@ -40,6 +40,7 @@ class Settings:
     patch: int = 64
     limit: int = 0  # use at most this many training examples (0: all); --quick sets it
     precision: str = "float32"  # Keras dtype policy while training; weights are saved float32
+    init: str = ""  # start from these .keras weights (a continued run) instead of from scratch
 
 
 # --- digits ------------------------------------------------------------------------
@@ -176,6 +177,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         model = sp.build()
     finally:
         keras.mixed_precision.set_global_policy("float32")
+    earlier = _warm_start(model, s.init) if s.init else None
     t0 = time.time()
     if sp.kind == "digit":
         d = data.load_digits(digits)
@@ -201,6 +203,11 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
     training = {"epochs": s.epochs if sp.kind == "digit" else epochs,
                 "steps": s.steps if sp.kind == "photo" else None, "wall_time_s": round(time.time() - t0, 1),
                 "history": history}
+    if earlier:
+        training["continued_from"] = earlier
+        training["total_epochs"] = training["epochs"] + (earlier.get("total_epochs") or earlier.get("epochs") or 0)
+        training["total_wall_time_s"] = round(training["wall_time_s"] + (earlier.get("total_wall_time_s")
+                                                                         or earlier.get("wall_time_s") or 0), 1)
     return save(name, model, s, out_dir, trained_on, corruption, training, validation, command)
 
 
@@ -227,6 +234,18 @@ def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: 
     _float32_copy(sp, model).save(out_dir / f"{name}.keras")
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     return card
+
+
+def _warm_start(model: keras.Model, path: str) -> dict:
+    """Load earlier weights into ``model``; return the earlier card's training record."""
+    earlier = keras.saving.load_model(path, compile=False, safe_mode=True)
+    model.set_weights(earlier.get_weights())
+    card = Path(path).with_suffix(".json")
+    record = json.loads(card.read_text())["training"] if card.is_file() else {}
+    record = {k: v for k, v in record.items() if k != "history"}
+    if card.is_file():
+        record["command"] = json.loads(card.read_text())["made"]["command"]
+    return {"weights": str(path), **record}
 
 
 def _float32_copy(sp, model: keras.Model) -> keras.Model:
