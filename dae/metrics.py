@@ -22,9 +22,10 @@ def ssim(clean, test) -> float:
     """SSIM of one image; colour when the last axis has 3 channels."""
     a, b = _pair(clean, test)
     colour = a.ndim == 3 and a.shape[-1] in (3, 4)
-    win = min(7, *(d if d % 2 else d - 1 for d in a.shape[:2]))
-    if win < 3:
+    spatial = a.shape[:2] if a.ndim >= 2 else ()
+    if len(spatial) < 2 or min(spatial) < 3:  # SSIM needs at least a 3×3 window
         return float("nan")
+    win = min(7, *(d if d % 2 else d - 1 for d in spatial))
     return float(structural_similarity(a, b, data_range=1.0, channel_axis=-1 if colour else None, win_size=win))
 
 
