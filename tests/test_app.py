@@ -108,3 +108,28 @@ def test_lab_reports_unavailable_models_and_serves_the_rest(tmp_path):
     assert "python train.py --model photo" in lab.unavailable["photo"]
     r = lab.digit(data.heldout_digits(1)[0, ..., 0], service.corrupt.gaussian(0.5), 0, ["dense", "unet"])
     assert [p.name for p in r.panels] == ["dense"]
+
+
+def test_app_starts_degraded_and_serves_the_other_models(tmp_path, digit_png):
+    """`python app.py` with one model's weights corrupt and one missing: it starts, the page names
+    them with how to restore them, and the API still answers with the rest."""
+    import shutil
+    import urllib.request
+
+    from benchmarks.common import start_app
+    from dae.inference import WEIGHTS_DIR
+
+    for f in WEIGHTS_DIR.glob("*"):
+        if not f.name.startswith(("unet", "photo")):
+            shutil.copy(f, tmp_path)
+    (tmp_path / "unet.keras").write_bytes(b"corrupt")
+    proc, url, _ = start_app(env={"DAE_WEIGHTS": str(tmp_path)})
+    try:
+        page = urllib.request.urlopen(url, timeout=30).read().decode()
+        assert "python train.py --model unet" in page and "python train.py --model photo" in page
+        _, outputs, metrics = Client(url, verbose=False).predict(image=handle_file(str(digit_png)),
+                                                                 api_name="/denoise_digit")
+        assert set(metrics) == {"noisy", "dense", "conv-latent", "conv-pool"}
+    finally:
+        proc.terminate()
+        proc.wait(30)
