@@ -46,9 +46,7 @@ _curves_ready = threading.Event()
 
 
 def _compute_curves() -> None:
-    methods = {n: LAB.models[n].denoise for n in LAB.digit_models}
-    methods.update({n: (lambda x, s, fn=fn: np.stack([fn(i, s) for i in x])) for n, fn in DIGIT_BASELINES.items()})
-    table = bench.robustness(methods)
+    table = bench.robustness(bench.digit_methods(os.environ.get("DAE_WEIGHTS"), LAB.digit_models))
     rows = [{"σ": float(s), "method": m, "PSNR (dB)": v["psnr"], "SSIM": v["ssim"]}
             for m, row in table.items() for s, v in row.items()]
     _curves["df"] = pd.DataFrame(rows)
