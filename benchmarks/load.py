@@ -112,7 +112,7 @@ def main() -> None:
             result["soak"] = soak(url, proc.pid, a.soak)
             print(result["soak"])
         result["rss_mb_current_peak"] = [round(v) for v in rss_mb(proc.pid)]
-        print(f"wrote {save('load', result)}")
+        print(f"wrote {save('soak' if a.soak else 'load', result)}")
     finally:
         proc.terminate()
         proc.wait(30)
