@@ -92,6 +92,7 @@ def soak(url: str, pid: int, seconds: float, clients: int = 4) -> dict:
             samples.append(rss_mb(pid)[0])
     for th in threads:
         th.join(timeout=120)
+    samples.append(rss_mb(pid)[0])  # at least one sample, however short the soak
     first, last = samples[0], samples[-1]
     return {"seconds": seconds, "requests": len(done), "errors": len(errors),
             "rss_first_mb": round(first), "rss_last_mb": round(last), "rss_max_mb": round(max(samples)),
