@@ -19,6 +19,7 @@ import numpy as np
 from . import baselines, corrupt, data, metrics
 from .inference import WeightsUnavailable, load
 from .registry import digit_models
+from .training import PHOTO_SIGMAS
 
 Method = Callable[[np.ndarray, float | None], np.ndarray]  # batch (N, H, W, C), σ hint → batch
 
@@ -85,9 +86,6 @@ def markdown(table: dict, settings: list[str]) -> str:
 
 
 # --- photos ------------------------------------------------------------------------
-
-PHOTO_SIGMAS = (15, 25, 50)
-
 
 def photo_table(val_dir: str | Path, weights_dir: str | None = None, limit: int = 0,
                 methods: tuple[str, ...] = ("photo", "BM3D", "NL-means")) -> dict:

@@ -9,7 +9,7 @@ optional clip to [0, 1].
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -200,8 +200,3 @@ def sample_training(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         images, rng, noise=noise, sigma=sigma, mean=mean, radius=u(0.01, 1.5),
         amount=u(0.0, 0.5), blur=blur, clip=rng.random(n) < 0.7,
     )
-
-
-def with_sigma(corruption: Corruption, sigma: float) -> Corruption:
-    """Same corruption at another noise level (used by the robustness sweep)."""
-    return replace(corruption, sigma=sigma)

@@ -79,11 +79,7 @@ def to_float(im: Image.Image) -> np.ndarray:
         a = np.asarray(im, np.float64)
         top = 65535.0 if (mode.startswith("I;16") or a.max() > 255) else 255.0
         return np.clip(a / top, 0, 1).astype(np.float32)
-    if mode == "P":
-        im = im.convert("RGBA")
-    elif mode in ("LA", "PA", "La"):
-        im = im.convert("RGBA")
-    if im.mode == "RGBA" or im.mode == "RGBa":
+    if mode in ("P", "LA", "La", "PA", "RGBA", "RGBa"):  # may carry transparency: composite on paper
         paper = Image.new("RGBA", im.size, (255, 255, 255, 255))
         im = Image.alpha_composite(paper, im.convert("RGBA")).convert("RGB")
     if im.mode in ("1", "L"):

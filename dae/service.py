@@ -7,7 +7,6 @@ the numbers without a browser.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +69,6 @@ class Lab:
                 self.models[name] = load(name, weights_dir)
             except WeightsUnavailable as e:
                 self.unavailable[name] = str(e)
-        self._lock = threading.Lock()
 
     @property
     def digit_models(self) -> list[str]:
