@@ -66,18 +66,35 @@ def save(name: str, result: dict) -> Path:
     return path
 
 
-def echo_server() -> tuple[object, str]:
-    """A trivial Gradio app with the same input and output types as /denoise_digit:
-    file in, image out. Its latency is the floor any endpoint pays."""
+def echo_server(n_models: int) -> tuple[object, str]:
+    """A trivial Gradio app whose endpoints do no work: Gradio's own floor.
+
+    ``/echo_digit`` and ``/echo_photo`` have exactly the inputs and outputs of
+    ``/denoise_digit`` (image, gallery of ``n_models`` images, JSON) and ``/denoise_photo``
+    (image, image, JSON), returning the decoded upload in every image slot, so the
+    difference in latency is what our code costs. ``/echo`` (file in, one image out) is
+    the bare minimum, reported for reference.
+    """
     import gradio as gr
     from PIL import Image
 
-    def echo(image):
+    def read(image):
         return np.asarray(Image.open(image))
 
+    def echo_digit(image):
+        img = read(image)
+        return img, [(img, f"model {i}") for i in range(n_models)], {"noisy": {"psnr": 0.0, "ssim": 0.0}}
+
+    def echo_photo(image):
+        img = read(image)
+        return img, img, {"noisy": {"psnr": 0.0, "ssim": 0.0}}
+
     with gr.Blocks() as demo:
-        f, out = gr.File(), gr.Image(format="png")
-        gr.Button().click(echo, f, out, api_name="echo")
+        f = gr.File()
+        img1, img2, gal, js = gr.Image(format="png"), gr.Image(format="png"), gr.Gallery(format="png"), gr.JSON()
+        gr.Button().click(read, f, img1, api_name="echo")
+        gr.Button().click(echo_digit, f, [img1, gal, js], api_name="echo_digit")
+        gr.Button().click(echo_photo, f, [img1, img2, js], api_name="echo_photo")
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{port}/"
