@@ -42,16 +42,25 @@ def _load_keras(name: str, weights_dir: Path) -> keras.Model:
 
 
 class DigitDenoiser:
-    """A 28×28 greyscale model; ``sigma`` is accepted and ignored (the models are blind)."""
+    """A 28×28 greyscale model; ``sigma`` is accepted and ignored (the models are blind).
+
+    For models with a bottleneck, one traced function returns both the clean estimate and
+    the code, so the app gets the latent strip from the same forward pass.
+    """
 
     def __init__(self, name: str, model: keras.Model):
         self.name, self.model, self.spec = name, model, spec(name)
-        sig = [tf.TensorSpec([None, 28, 28, 1], tf.float32)]
-        self._run = tf.function(lambda x: model(x, training=False), input_signature=sig)
-        self._encode = None
+        outputs = [model.output]
         if self.spec.has_latent:
-            enc = keras.Model(model.input, model.get_layer("latent").output)
-            self._encode = tf.function(lambda x: enc(x, training=False), input_signature=sig)
+            outputs.append(model.get_layer("latent").output)
+        both = keras.Model(model.input, outputs)
+        sig = [tf.TensorSpec([None, 28, 28, 1], tf.float32)]
+
+        def run(x):
+            out = both(x, training=False)  # a tensor, or a list when there is a code
+            return tuple(out) if isinstance(out, (list, tuple)) else (out,)
+
+        self._run = tf.function(run, input_signature=sig)
 
     def _batch(self, images) -> tuple[np.ndarray, tuple[int, ...]]:
         x, shape = check_images(images)
@@ -62,24 +71,27 @@ class DigitDenoiser:
             )
         return x, shape
 
+    def denoise_and_encode(self, images) -> tuple[np.ndarray, np.ndarray | None]:
+        """The clean estimate (shaped like ``images``) and the bottleneck code (N, latent),
+        or None for models without one."""
+        x, shape = self._batch(images)
+        out = self._run(tf.constant(x))
+        clean = np.clip(out[0].numpy(), 0.0, 1.0).reshape(shape)
+        return clean, (out[1].numpy() if len(out) > 1 else None)
+
     def denoise(self, images, sigma: float | None = None) -> np.ndarray:
         """Return the clean estimate, float32 in [0, 1], shaped like ``images``."""
-        x, shape = self._batch(images)
-        y = self._run(tf.constant(x)).numpy()
-        return np.clip(y, 0.0, 1.0).reshape(shape)
+        return self.denoise_and_encode(images)[0]
 
     def encode(self, images) -> np.ndarray:
         """The bottleneck code (N, latent) for models that have one."""
-        if self._encode is None:
+        if not self.spec.has_latent:
             raise ValueError(f"model {self.name!r} has no bottleneck code")
-        x, _ = self._batch(images)
-        return self._encode(tf.constant(x)).numpy()
+        return self.denoise_and_encode(images)[1]
 
     def warm(self) -> None:
         """Trace and run once so the first real request does not pay for it."""
         self.denoise(np.zeros((28, 28), np.float32))
-        if self._encode is not None:
-            self.encode(np.zeros((28, 28), np.float32))
 
 
 class PhotoDenoiser:

@@ -90,10 +90,9 @@ class Lab:
         panels, latents = [], {}
         for name in methods:
             if name in self.models and MODELS[name].kind == "digit":
-                den = self.models[name]
-                out = den.denoise(noisy)
-                if den.spec.has_latent:
-                    latents[name] = den.encode(noisy)[0]
+                out, code = self.models[name].denoise_and_encode(noisy)
+                if code is not None:
+                    latents[name] = code[0]
             elif name in baselines.DIGIT_BASELINES:
                 out = baselines.DIGIT_BASELINES[name](noisy, hint)
             else:
