@@ -92,12 +92,18 @@ def conv_pool(filters: tuple[int, ...] = (32, 64)) -> keras.Model:
     return keras.Model(inp, out, name="conv_pool")
 
 
-def unet(widths: tuple[int, ...] = (32, 64, 128)) -> keras.Model:
+def unet(widths: tuple[int, ...] = (32, 64, 128), name: str = "unet") -> keras.Model:
     """CIFAR DAE article's U-Net, sized for 28x28 (two down-samplings: 28 -> 14 -> 7)."""
     inp = keras.Input(DIGIT_SHAPE, name="noisy")
     x = _unet_body(inp, widths)
     out = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="clean")(x)
-    return keras.Model(inp, out, name="unet")
+    return keras.Model(inp, out, name=name)
+
+
+def unet_wide() -> keras.Model:
+    """The same U-Net at twice the width (64/128/256): 4x the parameters, about 2x the
+    time per digit on this CPU, for the extra quality the 32-wide one could not reach."""
+    return unet((64, 128, 256), name="unet_wide")
 
 
 PHOTO_CHANNELS = 3

@@ -7,6 +7,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from dae import data, service
+from dae.registry import digit_models
 from tests.badfiles import catalogue
 
 
@@ -25,8 +26,8 @@ def digit_png(tmp_path_factory):
 def test_denoise_digit_defaults(client, digit_png):
     noisy, outputs, metrics = client.predict(image=handle_file(str(digit_png)), api_name="/denoise_digit")
     assert np.asarray(Image.open(noisy)).shape == (28, 28)
-    assert len(outputs) == 4
-    for name in ("dense", "conv-latent", "conv-pool", "unet"):
+    assert len(outputs) == len(digit_models())
+    for name in digit_models():
         assert metrics[name]["psnr"] > metrics["noisy"]["psnr"] + 3, (name, metrics)
 
 
@@ -58,7 +59,7 @@ def test_every_awkward_upload_through_the_api(client, digit_png, tmp_path, name)
             client.predict(image=handle_file(str(f)), api_name="/denoise_digit")
     else:
         noisy, outputs, metrics = client.predict(image=handle_file(str(f)), api_name="/denoise_digit")
-        assert np.asarray(Image.open(noisy)).shape == (28, 28) and len(outputs) == 4
+        assert np.asarray(Image.open(noisy)).shape == (28, 28) and len(outputs) == len(digit_models())
         _, out, _ = client.predict(image=handle_file(str(f)), sigma=10, api_name="/denoise_photo")
         assert Image.open(out).size[0] >= 1
     client.predict(image=handle_file(str(digit_png)), api_name="/denoise_digit")  # still serving
