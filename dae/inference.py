@@ -1,7 +1,8 @@
 """Loading shipped weights once and running them fast.
 
 Why not ``model.predict``: for one 28×28 digit its per-call set-up costs about 20× the
-model's own compute. Each denoiser wraps its model in one ``tf.function`` whose input
+model's own compute. The traced model is an inference copy with BatchNorm folded into the
+convolutions (:mod:`dae.fold`). Each denoiser wraps its model in one ``tf.function`` whose input
 signature leaves the batch (and for photos the spatial) dimensions open, so it is traced
 once per process and never again, whatever the batch or image size.
 """
@@ -14,6 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .fold import fold_batchnorm
 from .images import as_batch as check_images
 from .registry import MODELS, spec
 
@@ -50,10 +52,11 @@ class DigitDenoiser:
 
     def __init__(self, name: str, model: keras.Model):
         self.name, self.model, self.spec = name, model, spec(name)
-        outputs = [model.output]
+        net = fold_batchnorm(model)
+        outputs = [net.output]
         if self.spec.has_latent:
-            outputs.append(model.get_layer("latent").output)
-        both = keras.Model(model.input, outputs)
+            outputs.append(net.get_layer("latent").output)
+        both = keras.Model(net.input, outputs)
         sig = [tf.TensorSpec([None, 28, 28, 1], tf.float32)]
 
         def run(x):
@@ -108,8 +111,9 @@ class PhotoDenoiser:
 
     def __init__(self, name: str, model: keras.Model):
         self.name, self.model, self.spec = name, model, spec(name)
+        net = fold_batchnorm(model)
         sig = [tf.TensorSpec([None, None, None, 4], tf.float32)]
-        self._run = tf.function(lambda x: model(x, training=False), input_signature=sig)
+        self._run = tf.function(lambda x: net(x, training=False), input_signature=sig)
 
     def denoise(self, images, sigma: float | None = None) -> np.ndarray:
         """Return the clean estimate, float32 in [0, 1], shaped like ``images``.

@@ -97,3 +97,27 @@ def test_unclipped_and_mean_shifted_presets_still_help(digits):
 def test_conv_pool_did_not_collapse(digits):
     out = dae.load("conv-pool").denoise(corrupt.apply(digits, corrupt.gaussian(0.3), seed=0))
     assert out.std(axis=0).mean() > 0.1  # outputs differ from digit to digit
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_folded_inference_copy_matches_the_saved_model(name):
+    """dae.inference runs a BatchNorm-folded copy; it must compute what the .keras file does."""
+    from dae.fold import fold_batchnorm
+
+    model = dae.load(name).model
+    folded = fold_batchnorm(model)
+    n_bn = sum(type(l).__name__ == "BatchNormalization" for l in model.layers)
+    assert sum(type(l).__name__ == "BatchNormalization" for l in folded.layers) == 0
+    assert n_bn == 0 or folded is not model
+    shape = (8, 28, 28, 1) if MODELS[name].kind == "digit" else (1, 36, 44, 4)
+    x = np.random.default_rng(0).uniform(-0.3, 1.3, shape).astype(np.float32)
+    np.testing.assert_allclose(folded(x, training=False), model(x, training=False), atol=2e-4)
+
+
+def test_psnr_loss_is_minus_the_mean_per_image_psnr(digits):
+    from dae.training import psnr_loss
+
+    noisy = corrupt.apply(digits[:16], corrupt.gaussian(0.3), seed=0)
+    loss = float(np.mean(psnr_loss(digits[:16], noisy)))
+    expected = -np.mean([metrics.psnr(c, n) for c, n in zip(digits[:16], np.clip(noisy, 0, 1))])
+    assert abs(loss - expected) < 0.05, (loss, expected)
