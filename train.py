@@ -30,6 +30,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default=str(WEIGHTS_DIR), help="where to write <name>.keras and <name>.json")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=["mse", "psnr"], help="training loss (default: the registry's, else mse)")
+    p.add_argument("--focus", type=float, help="digits: share of the app's default noise (clipped Gaussian) "
+                   "in the training mix (default: the registry's, else 0)")
     p.add_argument("--init", help="continue from these .keras weights (its card is kept in the new card)")
     p.add_argument("--quick", action="store_true", help="smoke run: 1 epoch on 2,000 digits, 20 photo steps")
     return p.parse_args(argv)
@@ -41,7 +43,8 @@ def settings(name: str, a: argparse.Namespace) -> Settings:
     s = Settings(epochs=a.epochs or d.get("epochs", 1), batch_size=a.batch_size or d["batch_size"],
                  learning_rate=a.lr or d["learning_rate"], seed=a.seed, steps=a.steps or d.get("steps", 0),
                  patch=d.get("patch", 64), precision=d.get("precision", "float32"), init=a.init or "",
-                 loss=a.loss or d.get("loss", "mse"))
+                 loss=a.loss or d.get("loss", "mse"),
+                 focus=a.focus if a.focus is not None else d.get("focus", 0.0))
     if a.quick:
         s.epochs, s.steps, s.limit = 1, 20, 2000
     return s

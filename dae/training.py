@@ -42,16 +42,17 @@ class Settings:
     precision: str = "float32"  # Keras dtype policy while training; weights are saved float32
     init: str = ""  # start from these .keras weights (a continued run) instead of from scratch
     loss: str = "mse"  # "mse", or "psnr": minus the mean per-image PSNR, what the quality table scores
+    focus: float = 0.0  # digits: share of the app's default noise in the mix (corrupt.sample_training)
 
 
 # --- digits ------------------------------------------------------------------------
 
-def digit_dataset(x: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+def digit_dataset(x: np.ndarray, batch_size: int, seed: int, focus: float = 0.0) -> tf.data.Dataset:
     """Clean digits → (noisy, clean) batches, a new corruption draw for every batch."""
     rng = np.random.default_rng(seed)
 
     def noisy(clean: np.ndarray) -> np.ndarray:
-        return corrupt.sample_training(clean, rng)
+        return corrupt.sample_training(clean, rng, focus)
 
     def pair(clean):
         y = tf.numpy_function(noisy, [clean], tf.float32)
@@ -62,9 +63,9 @@ def digit_dataset(x: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
     return ds.batch(batch_size, drop_remainder=True).map(pair).prefetch(tf.data.AUTOTUNE)
 
 
-def digit_validation(val: np.ndarray, seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
+def digit_validation(val: np.ndarray, seed: int = 1234, focus: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """A fixed draw from the training distribution, so validation losses compare across epochs."""
-    return corrupt.sample_training(val, np.random.default_rng(seed)), val
+    return corrupt.sample_training(val, np.random.default_rng(seed), focus), val
 
 
 def evaluate_digits(denoiser, clean: np.ndarray) -> dict:
@@ -201,10 +202,11 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         d = data.load_digits(digits)
         x = d.train[: s.limit] if s.limit else d.train
         steps = len(x) // s.batch_size
-        history = _fit(model, digit_dataset(x, s.batch_size, s.seed), digit_validation(d.val[:2000]),
+        history = _fit(model, digit_dataset(x, s.batch_size, s.seed, s.focus),
+                       digit_validation(d.val[:2000], focus=s.focus),
                        s.epochs, steps, s.learning_rate, s.loss)
         trained_on = {"source": d.source, "train_count": int(len(x)), "val_count": int(min(len(d.val), 2000))}
-        corruption = corrupt.TRAINING_DISTRIBUTION
+        corruption = corrupt.training_distribution(s.focus)
         validation = evaluate_digits(from_model(name, model), d.val[:1000])
     else:
         root = Path(photos or "")

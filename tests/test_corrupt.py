@@ -82,3 +82,16 @@ def test_training_distribution_covers_the_controls():
     y = corrupt.sample_training(x, np.random.default_rng(0))
     assert y.shape == x.shape and np.isfinite(y).all()
     assert y.min() < -0.5 and y.max() > 1.5  # some unclipped, some strong
+
+
+def test_focus_mixes_in_the_apps_default_noise_and_keeps_the_rest():
+    """focus=1: every digit gets clipped Gaussian (in [0, 1], mean residual ~0 on mid-grey);
+    focus=0.5: the other kinds are still there (unclipped values), deterministic per seed."""
+    x = np.full((4096, 28, 28, 1), 0.5, np.float32)
+    only = corrupt.sample_training(x, np.random.default_rng(0), focus=1.0)
+    assert only.min() >= 0 and only.max() <= 1
+    assert abs(float(only.mean()) - 0.5) < 0.01  # no mean shifts, no salt-and-pepper bias
+    half = corrupt.sample_training(x, np.random.default_rng(0), focus=0.5)
+    assert half.min() < -0.5 and half.max() > 1.5
+    np.testing.assert_array_equal(half, corrupt.sample_training(x, np.random.default_rng(0), focus=0.5))
+    assert "clipped" in corrupt.training_distribution(0.5) and corrupt.training_distribution(0) == corrupt.TRAINING_DISTRIBUTION
