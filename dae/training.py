@@ -156,6 +156,7 @@ def evaluate_photos(denoiser, val: list[np.ndarray], limit: int = 0) -> dict:
 
 # --- one loop for all --------------------------------------------------------------
 
+@keras.saving.register_keras_serializable(package="dae")
 def psnr_loss(clean, denoised):
     """Minus the per-image PSNR (dB), floored at 40 dB of error, averaged over the batch.
 
