@@ -28,11 +28,13 @@ def small_npz(tmp_path):
 
 def test_quick_training_end_to_end_and_reload(tmp_path):
     src = MNIST if MNIST.exists() else small_npz(tmp_path)
-    r = run("train.py", "--quick", "--model", "dense", "unet", "--data", str(src), "--out", str(tmp_path))
+    r = run("train.py", "--quick", "--model", "dense", "unet", "--data", str(src), "--out", str(tmp_path),
+            "--loss", "psnr", "--focus", "0.5")  # the shipped unet-wide's last stage; photo covers mse
     assert r.returncode == 0, r.stderr[-2000:]
     for name in ("dense", "unet"):
         card = read_card(name, tmp_path)
         assert card["data"]["train_count"] == 2000 and card["parameters"] > 0
+        assert card["training"]["loss"] == "psnr" and card["corruption"].startswith("with p 0.5")
         assert set(card["validation"]) == {"sigma_0.25", "sigma_0.5", "sigma_0.75", "sigma_1.0"}
         assert "indices ≥ 5848" in card["data"]["source"] or "5848–" in card["data"]["source"]
         d = dae.load(name, tmp_path)
