@@ -200,8 +200,9 @@ def model_cards() -> str:
             f"{head}\n\n| | |\n|---|---|\n| parameters | {card['parameters']:,} |\n"
             f"| data | {card['data']['source']} |\n| corruption | {card['corruption']} |\n"
             f"| differs from the tutorial | {card['differs_from_tutorial']} |\n"
-            f"| training | {t['epochs']} epochs{steps}, batch "
-            f"{t['batch_size']}, lr {t['learning_rate']}, {t['wall_time_s'] / 60:.1f} min on {card['made']['machine']} |\n"
+            f"| training | {t.get('total_epochs', t['epochs'])} epochs{steps}, batch {t['batch_size']}, "
+            f"last lr {t['learning_rate']}, {t['loss']} loss, {t.get('total_wall_time_s', t['wall_time_s']) / 60:.0f} min "
+            f"on {card['made']['machine']}{' (several stages)' if 'continued_from' in t else ''} |\n"
             f"| validation | {val} |\n| made with | `{card['made']['command']}` ({card['made']['date']}) "
             f"{t.get('note', '')} |\n\n<details><summary>architecture</summary>\n\n```\n"
             + "\n".join(card["architecture"]) + "\n```\n</details>")
