@@ -116,6 +116,17 @@ def photo_table(val_dir: str | Path, weights_dir: str | None = None, limit: int 
     return table
 
 
+def photo_markdown(table: dict) -> str:
+    """The README's photo table: rows are methods (and their seconds per image)."""
+    cols = [f"{m} σ {s}" for m in ("grey", "colour") for s in PHOTO_SIGMAS]
+    rows = ["| method | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for name, row in table.items():
+        if name != "cifar_check":
+            fmt = "{:.3f}" if "s/image" in name else "{:.2f}"
+            rows.append(f"| {name} | " + " | ".join(fmt.format(row[c]) for c in cols) + " |")
+    return "\n".join(rows)
+
+
 def cifar_check(val_dir: str | Path, weights_dir: str | None = None) -> dict:
     """The CIFAR article's own check: colour, σ 0.1 clipped, MSE noisy vs denoised."""
     photos = data.load_photos(val_dir)
@@ -143,11 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.photos:
         table = photo_table(a.photos, a.weights, a.limit)
         table["cifar_check"] = cifar_check(a.photos, a.weights)
-        cols = [f"{m} σ {s}" for m in ("grey", "colour") for s in PHOTO_SIGMAS]
-        print("| method | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols))
-        for name, row in table.items():
-            if name != "cifar_check":
-                print(f"| {name} | " + " | ".join(f"{row[c]:.2f}" if "s/image" not in name else f"{row[c]:.3f}" for c in cols) + " |")
+        print(photo_markdown(table))
         print("CIFAR-article check (colour, σ 0.1 clipped):", table["cifar_check"])
     else:
         settings = digit_settings()
