@@ -158,7 +158,8 @@ def evaluate_photos(denoiser, val: list[np.ndarray], limit: int = 0) -> dict:
 
 @keras.saving.register_keras_serializable(package="dae")
 def psnr_loss(clean, denoised):
-    """Minus the per-image PSNR (dB), capped at 40 dB (error floor 1e-4), averaged over the batch.
+    """Minus the per-image PSNR (dB), capped at 40 dB (error floor 1e-4), averaged over the batch
+    (digits, or photo crops: `--loss` reaches both kinds of model).
 
     Why: with plain MSE a batch's gradient is dominated by its noisiest digits (σ 1 errs
     about 8× more than σ 0.25), so a model trained on a wide noise distribution underfits
@@ -216,7 +217,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         steps_per_epoch = min(500, s.steps)
         epochs = max(1, s.steps // steps_per_epoch)
         history = _fit(model, photo_dataset(train_imgs, s), photo_validation(val_imgs), epochs, steps_per_epoch,
-                       s.learning_rate)
+                       s.learning_rate, s.loss)
         trained_on = {"source": f"BSDS500 photos from {root / 'train'} (validated on {root / 'val'})",
                       "train_count": len(train_imgs), "val_count": len(val_imgs)}
         corruption = photo_corruption(s)
