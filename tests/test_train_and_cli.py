@@ -29,7 +29,7 @@ def small_npz(tmp_path):
 def test_quick_training_end_to_end_and_reload(tmp_path):
     src = MNIST if MNIST.exists() else small_npz(tmp_path)
     r = run("train.py", "--quick", "--model", "dense", "unet", "--data", str(src), "--out", str(tmp_path),
-            "--loss", "psnr", "--focus", "0.5")  # the shipped unet-wide's last stage; photo covers mse
+            "--loss", "psnr", "--focus", "0.5")  # the shipped unet-wide's last stage
     assert r.returncode == 0, r.stderr[-2000:]
     for name in ("dense", "unet"):
         card = read_card(name, tmp_path)
@@ -43,9 +43,11 @@ def test_quick_training_end_to_end_and_reload(tmp_path):
 
 @pytest.mark.skipif(not (ROOT.parent / "shared/data/photos/train").is_dir(), reason="needs ../shared photos")
 def test_quick_photo_training(tmp_path):
-    r = run("train.py", "--quick", "--model", "photo", "--out", str(tmp_path))
+    r = run("train.py", "--quick", "--model", "photo", "--out", str(tmp_path), "--loss", "psnr")  # shipped last stage
     assert r.returncode == 0, r.stderr[-2000:]
-    assert read_card("photo", tmp_path)["kind"] == "photo"
+    card = read_card("photo", tmp_path)
+    assert card["kind"] == "photo" and card["training"]["loss"] == "psnr"
+    assert card["training"]["history"][-1]["val_loss"] < 0  # minus PSNR: the loss really reached fit()
     assert dae.load("photo", tmp_path).denoise(np.zeros((9, 7, 3)), sigma=0.1).shape == (9, 7, 3)
 
 
