@@ -136,8 +136,12 @@ class PhotoDenoiser:
         return np.clip(out, 0.0, 1.0).reshape(shape)
 
     def _tiled(self, rgb: np.ndarray, sigma: float, tile: int | None = None) -> np.ndarray:
+        """Whole when the photo fits in one tile; else overlapping tiles of at most ``tile``²
+        (the margins make a 512² photo cost 1.26× its pixels as four tiles, so it runs whole)."""
         h, w, _ = rgb.shape
         tile = tile or self.tile
+        if h <= tile and w <= tile:
+            return self._whole(rgb, sigma)
         m = self.margin
         out = np.empty((h, w, 3), np.float32)
         step = max(tile - 2 * m, self.multiple)

@@ -32,6 +32,17 @@ def test_tiled_equals_whole_image(photo):
     assert metrics.psnr(whole, tiled) > 50
 
 
+def test_tiles_only_what_does_not_fit(photo, monkeypatch):
+    pieces = []
+    run = photo._whole
+    monkeypatch.setattr(photo, "_whole", lambda rgb, s: pieces.append(rgb.shape[:2]) or run(rgb, s))
+    photo._tiled(np.zeros((128, 128, 3), np.float32), 0.1, tile=128)
+    assert pieces == [(128, 128)]  # fits: one pass, no margins to pay for
+    pieces.clear()
+    photo._tiled(np.zeros((129, 128, 3), np.float32), 0.1, tile=128)
+    assert len(pieces) > 1 and max(max(p) for p in pieces) <= 128  # bounded pieces
+
+
 def test_psnr_gain_on_a_bundled_photo(photo):
     img = data.sample_photo("coffee")
     noisy = corrupt.apply(img, corrupt.gaussian(25 / 255, clip=False), seed=0)
