@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dae import MODELS
 from dae.inference import WEIGHTS_DIR
-from dae.training import Settings, train
+from dae.training import Settings, native_precision, train
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,11 +30,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default=str(WEIGHTS_DIR), help="where to write <name>.keras and <name>.json")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=["mse", "psnr"], help="training loss (default: the registry's, else mse)")
-    p.add_argument("--focus", type=float, help="digits: share of the app's default noise (clipped Gaussian) "
-                   "in the training mix (default: the registry's, else 0)")
+    p.add_argument("--focus", type=float, help="share of the app's default noise in the training mix: digits, "
+                   "clipped Gaussian; photos, colour unclipped σ ≤ 30/255 (default: the registry's, else 0)")
     p.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
-                   help="Keras dtype policy while training (default: the registry's). bfloat16 is about "
-                   "twice as fast where the CPU has AVX-512 BF16 and far slower where it has not")
+                   help="Keras dtype policy while training (default: the registry's where the CPU has "
+                   "native bfloat16, AVX-512 BF16 or AMX; float32 elsewhere, where bfloat16 is ~10× slower)")
     p.add_argument("--init", help="continue from these .keras weights (its card is kept in the new card)")
     p.add_argument("--quick", action="store_true", help="smoke run: 1 epoch on 2,000 digits, 20 photo steps")
     return p.parse_args(argv)
@@ -45,7 +45,8 @@ def settings(name: str, a: argparse.Namespace) -> Settings:
     d = dict(MODELS[name].train)
     s = Settings(epochs=a.epochs or d.get("epochs", 1), batch_size=a.batch_size or d["batch_size"],
                  learning_rate=a.lr or d["learning_rate"], seed=a.seed, steps=a.steps or d.get("steps", 0),
-                 patch=d.get("patch", 64), precision=a.precision or d.get("precision", "float32"), init=a.init or "",
+                 patch=d.get("patch", 64), init=a.init or "",
+                 precision=a.precision or native_precision(d.get("precision", "float32")),
                  loss=a.loss or d.get("loss", "mse"),
                  focus=a.focus if a.focus is not None else d.get("focus", 0.0))
     if a.quick:

@@ -7,7 +7,7 @@ import pytest
 
 import dae
 from dae import data, metrics
-from dae.training import read_card
+from dae.training import _photo_noisy, native_precision, read_card
 from tests.conftest import ROOT
 
 MNIST = ROOT.parent / "shared" / "data" / "mnist" / "mnist_train_first22699.npz"
@@ -43,12 +43,28 @@ def test_quick_training_end_to_end_and_reload(tmp_path):
 
 @pytest.mark.skipif(not (ROOT.parent / "shared/data/photos/train").is_dir(), reason="needs ../shared photos")
 def test_quick_photo_training(tmp_path):
-    r = run("train.py", "--quick", "--model", "photo", "--out", str(tmp_path), "--loss", "psnr")  # shipped last stage
+    r = run("train.py", "--quick", "--model", "photo", "--out", str(tmp_path), "--loss", "psnr",
+            "--focus", "0.5")  # the shipped last stage
     assert r.returncode == 0, r.stderr[-2000:]
     card = read_card("photo", tmp_path)
-    assert card["kind"] == "photo" and card["training"]["loss"] == "psnr"
+    assert card["kind"] == "photo" and card["training"]["loss"] == "psnr" and "with p 0.5" in card["corruption"]
+    assert card["training"]["precision"] == native_precision("mixed_bfloat16")  # the registry's, where native
     assert card["training"]["history"][-1]["val_loss"] < 0  # minus PSNR: the loss really reached fit()
     assert dae.load("photo", tmp_path).denoise(np.zeros((9, 7, 3)), sigma=0.1).shape == (9, 7, 3)
+
+
+def test_photo_focus_is_the_photos_tabs_default_case():
+    clean = np.random.default_rng(0).random((400, 8, 8, 3)).astype(np.float32)
+    x, y = _photo_noisy(clean, np.random.default_rng(1), focus=1.0)
+    assert x[..., 3].max() <= 30 / 255 + 1e-6  # σ map
+    assert (x[..., :3] < 0).any() and not np.array_equal(y[..., 0], y[..., 1])  # unclipped, colour
+    x, _ = _photo_noisy(clean, np.random.default_rng(1))
+    assert x[..., 3].max() > 50 / 255 and np.array_equal(x, _photo_noisy(clean, np.random.default_rng(1), 0.0)[0])
+
+
+def test_bfloat16_only_where_the_cpu_has_it():
+    assert native_precision("float32") == "float32"
+    assert native_precision("mixed_bfloat16") in ("mixed_bfloat16", "float32")
 
 
 def test_gallery_digits_are_never_trained_on(tmp_path):
