@@ -28,6 +28,10 @@ MAX_FILE_SIZE = "20mb"
 QUEUE_SIZE = 64
 CONCURRENCY = 2  # two cores: more parallel TensorFlow calls only contend
 TIME_LIMIT_S = 60
+# Gradio keeps about 160 KB per visitor session (its copy of the page config, and the State);
+# its default of 10,000 sessions would grow the server by 1.6 GB under steady traffic. The
+# least recently used session goes first, so only long-idle visitors lose their picked digit.
+SESSION_CAPACITY = 500
 GALLERY_PER_CLASS = 10
 
 CSS = ".pixels img { image-rendering: pixelated; }"
@@ -314,6 +318,14 @@ def build() -> gr.Blocks:
     return demo
 
 
+def serve(demo: gr.Blocks, host: str | None, port: int | None, **launch: object) -> gr.Blocks:
+    """Queue and launch ``demo`` with every limit this app sets; returns without blocking."""
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, show_error=True, css=CSS,
+                state_session_capacity=SESSION_CAPACITY, prevent_thread_lock=True, **launch)
+    return demo
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description="Denoising autoencoders demo")
     p.add_argument("--host", default=None, help="default: $GRADIO_SERVER_NAME or 127.0.0.1")
@@ -321,10 +333,7 @@ def main() -> None:
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link (off by default)")
     a = p.parse_args()
     LAB.warm()
-    demo = build()
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
-    demo.launch(server_name=a.host, server_port=a.port, share=a.share, max_file_size=MAX_FILE_SIZE,
-                show_error=True, css=CSS, prevent_thread_lock=True)
+    demo = serve(build(), a.host, a.port, share=a.share)
     # once the page answers: the robustness curves, off the request path
     threading.Thread(target=_compute_curves, daemon=True).start()
     demo.block_thread()

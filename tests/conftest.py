@@ -29,16 +29,18 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """The real app, launched in-process on loopback, as `python app.py` would."""
+def served_app():
+    """The real app, launched in-process on loopback, as `python app.py` would: (Blocks, URL)."""
     import app
 
     app.LAB.warm()
     app._compute_curves()
-    demo = app.build()
-    demo.queue(max_size=app.QUEUE_SIZE, default_concurrency_limit=app.CONCURRENCY)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                max_file_size=app.MAX_FILE_SIZE, css=app.CSS)
-    yield f"http://127.0.0.1:{port}/"
+    demo = app.serve(app.build(), "127.0.0.1", port, quiet=True)
+    yield demo, f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(served_app):
+    return served_app[1]

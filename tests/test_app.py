@@ -86,6 +86,22 @@ def test_no_file_outside_the_app_can_be_read(app_url):
                 assert e.code in (403, 404, 400), (path, e.code)
 
 
+def test_visitor_sessions_are_bounded_and_the_oldest_go_first(served_app, digit_png):
+    """Gradio keeps a copy of the page config per session; unbounded, a soak grew the server
+    by 6 MB a minute. The cap evicts the least recently used, and new visitors still get served."""
+    import app
+
+    demo, url = served_app
+    holder = demo.state_holder
+    for i in range(app.SESSION_CAPACITY + 50):
+        holder[f"visitor-{i}"]
+    assert len(holder.session_data) == app.SESSION_CAPACITY
+    assert "visitor-0" not in holder and f"visitor-{app.SESSION_CAPACITY + 49}" in holder
+    noisy, panels, metrics = Client(url, verbose=False).predict(image=handle_file(str(digit_png)),
+                                                                api_name="/denoise_digit")
+    assert metrics and len(holder.session_data) == app.SESSION_CAPACITY
+
+
 def test_denoise_photo(client, tmp_path):
     p = tmp_path / "photo.png"
     img = data.sample_photo("chelsea")[:150, :211]
