@@ -94,9 +94,11 @@ def soak(url: str, pid: int, seconds: float, clients: int = 4) -> dict:
         th.join(timeout=120)
     samples.append(rss_mb(pid)[0])  # at least one sample, however short the soak
     first, last = samples[0], samples[-1]
-    return {"seconds": seconds, "requests": len(done), "errors": len(errors),
+    return {"seconds": seconds, "requests": len(done), "errors": len(errors), "first_errors": errors[:3],
             "rss_first_mb": round(first), "rss_last_mb": round(last), "rss_max_mb": round(max(samples)),
-            "growth_pct": round(100 * (last - first) / first, 1)}
+            "growth_pct": round(100 * (last - first) / first, 1),
+            # one sample a minute, so a reader can tell a plateau from a leak
+            "rss_per_minute_mb": [round(v) for v in samples[::12]]}
 
 
 def main() -> None:
