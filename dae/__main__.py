@@ -1,4 +1,5 @@
-"""Command line: ``python -m dae denoise IN OUT --model NAME`` and ``python -m dae models``.
+"""Command line: ``python -m dae denoise IN OUT --model NAME``, ``python -m dae models`` and
+``python -m dae export`` (rewrite the digit models' ``.tflite`` files from their ``.keras`` weights).
 
 Digit models get MNIST-style preprocessing (grey, white-on-black, 20×20 in 28×28); the
 photo model keeps the image's own size and colour.
@@ -7,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import corrupt, images, metrics
-from .inference import WeightsUnavailable, load
+from .inference import WEIGHTS_DIR, WeightsUnavailable, _load_keras, export_lite, load
 from .preprocess import mnist_style
-from .registry import MODELS
+from .registry import MODELS, digit_models
 
 
 def denoise_file(src: str, dst: str, model: str, sigma: float = 0.0, blur: float = 0.0, seed: int = 0,
@@ -43,10 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--weights", help="weights folder (default: weights/)")
     sub.add_parser("models", help="list the registered models")
+    e = sub.add_parser("export", help="write <name>.tflite for digit models from their .keras weights")
+    e.add_argument("--model", nargs="+", default=digit_models(), choices=digit_models())
+    e.add_argument("--weights", help="weights folder (default: weights/)")
     a = p.parse_args(argv)
     if a.cmd == "models":
         for name, s in MODELS.items():
             print(f"{name:12s} {s.kind:6s} {s.description}")
+        return 0
+    if a.cmd == "export":
+        folder = Path(a.weights or WEIGHTS_DIR)
+        for name in a.model:
+            print("wrote", export_lite(name, _load_keras(name, folder), folder))
         return 0
     try:
         r = denoise_file(a.input, a.output, a.model, a.sigma, a.blur, a.seed, a.weights)

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import corrupt, data, metrics
-from .inference import from_model
+from .inference import export_lite, from_model, usable_cores
 from .registry import spec
 
 CARD_SIGMAS = (0.25, 0.5, 0.75, 1.0)  # digits, clipped Gaussian, on the validation digits
@@ -244,7 +244,8 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
 
 def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: dict, corruption: str,
          training: dict, validation: dict, command: str) -> dict:
-    """Write ``<name>.keras`` (float32) and its model card; return the card."""
+    """Write ``<name>.keras`` (float32), its model card and, for digit models, the
+    ``<name>.tflite`` that the app runs; return the card."""
     sp = spec(name)
     history = training.get("history") or []
     card = {
@@ -259,11 +260,15 @@ def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: 
         "validation": validation,
         "made": {"command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
                  "tensorflow": tf.__version__, "keras": keras.__version__,
-                 "machine": f"{platform.machine()}, {_cores()} cores, CPU"},
+                 "machine": f"{platform.machine()}, {usable_cores()} cores, CPU"},
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    _float32_copy(sp, model).save(out_dir / f"{name}.keras")
+    f32 = _float32_copy(sp, model)
+    f32.save(out_dir / f"{name}.keras")
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    if sp.kind == "digit":
+        export_lite(name, f32, out_dir)
+        card = read_card(name, out_dir)
     return card
 
 
@@ -297,12 +302,6 @@ def native_precision(preferred: str) -> str:
     except OSError:  # not Linux: no cheap way to ask, and float32 is never the slow one
         return "float32"
     return preferred if ("avx512_bf16" in flags or "amx_bf16" in flags) else "float32"
-
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 
 def _summary(model: keras.Model) -> list[str]:

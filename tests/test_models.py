@@ -1,9 +1,12 @@
 """Every registered model builds, loads its shipped weights, and really denoises."""
+import shutil
+
 import numpy as np
 import pytest
 
 import dae
 from dae import corrupt, data, metrics, models
+from dae.inference import WEIGHTS_DIR, _shipped_lite
 from dae.registry import MODELS, digit_models
 
 
@@ -74,12 +77,33 @@ def test_latent_code_for_bottleneck_models():
         dae.load("unet").encode(x)
 
 
-def test_loading_is_cached_and_inference_traces_once():
+def test_loading_is_cached_and_any_batch_size_gives_the_same_answer(digits):
     a, b = dae.load("unet"), dae.load("unet")
     assert a is b
-    for n in (1, 3, 17):
-        a.denoise(np.zeros((n, 28, 28, 1), np.float32))
-    assert a._run.experimental_get_tracing_count() == 1
+    noisy = corrupt.apply(digits[:17], corrupt.gaussian(0.5), seed=3)
+    whole = a.denoise(noisy)
+    for n in (1, 3):
+        np.testing.assert_array_equal(np.concatenate([a.denoise(noisy[i:i + n]) for i in range(0, 17, n)]), whole)
+
+
+@pytest.mark.parametrize("name", digit_models())
+def test_shipped_tflite_is_current_and_matches_the_float_model(name, digits):
+    """The app runs weights/<name>.tflite (int8 weights): it must come from the shipped .keras
+    and denoise as well as the float Keras model, to a hundredth of a dB."""
+    assert _shipped_lite(name, WEIGHTS_DIR) is not None, f"run `python -m dae export --model {name}`"
+    d = dae.load(name)
+    noisy = corrupt.apply(digits, corrupt.gaussian(0.5), seed=4)
+    float_out = np.clip(d.model(noisy, training=False).numpy(), 0, 1)
+    assert abs(metrics.mean_psnr(digits, d.denoise(noisy)) - metrics.mean_psnr(digits, float_out)) < 0.01
+
+
+def test_a_stale_export_is_not_used(tmp_path, digits):
+    """Retrained weights beside an old export: the export is ignored and the new weights run."""
+    shutil.copy(WEIGHTS_DIR / "conv-pool.keras", tmp_path / "unet.keras")  # "retrained"
+    for f in ("unet.json", "unet.tflite"):  # what the old unet left behind
+        shutil.copy(WEIGHTS_DIR / f, tmp_path / f)
+    assert _shipped_lite("unet", tmp_path) is None
+    np.testing.assert_array_equal(dae.load("unet", tmp_path).denoise(digits), dae.load("conv-pool").denoise(digits))
 
 
 def test_unknown_model_and_missing_weights(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 import dae
 from dae import data, metrics
+from dae.inference import _shipped_lite
 from dae.training import _photo_noisy, native_precision, read_card
 from tests.conftest import ROOT
 
@@ -37,6 +38,8 @@ def test_quick_training_end_to_end_and_reload(tmp_path):
         assert card["training"]["loss"] == "psnr" and card["corruption"].startswith("with p 0.5")
         assert set(card["validation"]) == {"sigma_0.25", "sigma_0.5", "sigma_0.75", "sigma_1.0"}
         assert "indices ≥ 5848" in card["data"]["source"] or "5848–" in card["data"]["source"]
+        assert card["inference"]["file"] == f"{name}.tflite" and (tmp_path / f"{name}.tflite").is_file()
+        assert _shipped_lite(name, tmp_path) is not None  # the export matches the weights just written
         d = dae.load(name, tmp_path)
         assert d.denoise(np.zeros((28, 28))).shape == (28, 28)
 
