@@ -1,7 +1,7 @@
 """Is it fast enough for a live audience? Model compute, end-to-end latency against
 Gradio's own floor, start-up and memory. Prints a table, writes benchmarks/results/speed.json.
 
-    python benchmarks/speed.py            # about 3 minutes on 2 cores
+    python benchmarks/speed.py            # about 6 minutes on 2 cores
     python benchmarks/speed.py --calls 50
 """
 from __future__ import annotations
@@ -33,21 +33,62 @@ def best_of(fn, repeat: int) -> float:
     return float(np.median(times))
 
 
-def model_compute() -> dict:
-    """Each model through dae's inference path and through model.predict, same input."""
-    import dae
-    from dae.registry import MODELS
+def interleaved(fns: dict, rounds: int, calls: int) -> dict[str, float]:
+    """Median ms over ``rounds`` rounds of ``calls`` calls, each function in turn every round.
 
-    rows = {}
+    This shared CPU's speed drifts by up to 2× within a minute (see ``sgemm_gflops``), so
+    the models take turns rather than being timed minutes apart. Only calls of one engine
+    take turns: TensorFlow's and TFLite's worker threads both spin-wait after a call, and
+    alternating the two engines slowed both (unet-wide in TFLite 34 ms instead of 2.4).
+    """
+    per: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            per[k].append(best_of(fn, calls) * 1000)
+    return {k: round(float(np.median(v)), 2) for k, v in per.items()}
+
+
+def sgemm_gflops(seconds: float = 3.0) -> dict:
+    """NumPy float32 matrix products (512²) for ``seconds``: the machine's state while measured."""
+    a = np.random.default_rng(0).random((512, 512), np.float32)
+    rates, end = [], time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        for _ in range(20):
+            a @ a
+        rates.append(20 * 2 * 512**3 / (time.perf_counter() - t) / 1e9)
+    return {"min": round(min(rates)), "median": round(float(np.median(rates))), "max": round(max(rates))}
+
+
+def model_compute() -> dict:
+    """Each model through dae's inference path and through model.predict; digit models also
+    through the float32 tf.function of the BatchNorm-folded model that dae ran before TFLite."""
+    import tensorflow as tf
+
+    import dae
+    from dae.fold import fold_batchnorm
+    from dae.registry import MODELS, digit_models
+
+    inputs = {n: np.random.default_rng(0).random((n, 28, 28, 1)).astype(np.float32) for n in (1, 256)}
+    rows: dict[str, dict] = {f"{m} ×{n}": {} for m in digit_models() for n in inputs}
+    graphs = {}
+    for m in digit_models():
+        net = fold_batchnorm(dae.load(m).model)
+        graphs[m] = tf.function(lambda x, net=net: net(x, training=False),
+                                input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+    for column, make in (("dae_ms", lambda m, x: lambda: dae.load(m).denoise(x)),
+                         ("tf_function_ms", lambda m, x: lambda: graphs[m](tf.constant(x)).numpy())):
+        for n, x in inputs.items():
+            fns = {f"{m} ×{n}": make(m, x) for m in digit_models()}
+            for key, ms in (interleaved(fns, 15, 40) if n == 1 else interleaved(fns, 3, 3)).items():
+                rows[key][column] = ms
+    for m in digit_models():
+        for n, x in inputs.items():
+            rows[f"{m} ×{n}"]["predict_ms"] = round(
+                best_of(lambda: dae.load(m).model.predict(x, verbose=0), 10 if n == 1 else 5) * 1000, 2)
     for name, spec in MODELS.items():
-        d = dae.load(name)
-        if spec.kind == "digit":
-            for n in (1, 256):
-                x = np.random.default_rng(0).random((n, 28, 28, 1)).astype(np.float32)
-                rows[f"{name} ×{n}"] = {
-                    "dae_ms": round(best_of(lambda: d.denoise(x), 300 if n == 1 else 10) * 1000, 2),
-                    "predict_ms": round(best_of(lambda: d.model.predict(x, verbose=0), 10 if n == 1 else 5) * 1000, 2)}
-        else:
+        if spec.kind == "photo":
+            d = dae.load(name)
             for size in (256, 512, 1024):
                 x = np.random.default_rng(0).random((size, size, 3)).astype(np.float32)
                 inp = np.concatenate([x, np.full((size, size, 1), 0.1, np.float32)], -1)[None]
@@ -113,31 +154,42 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--calls", type=int, default=50)
     a = p.parse_args()
-    result = {"import tensorflow, gradio (s)": round(import_seconds(), 2)}
-    proc, url, startup = start_app()
+    imports, startups = [], []
+    for i in range(3):  # start-up drifts with the machine too: the median of three cold starts
+        imports.append(import_seconds())
+        proc, url, startup = start_app()
+        startups.append(startup)
+        if i < 2:
+            proc.terminate()
+            proc.wait(30)
+    result = {"import tensorflow, gradio (s)": round(float(np.median(imports)), 2),
+              "python app.py until the page answers (s)": round(float(np.median(startups)), 2),
+              "start-up runs (s): imports, app": [[round(v, 2) for v in imports], [round(v, 2) for v in startups]]}
     try:
-        result["python app.py until the page answers (s)"] = round(startup, 2)
         result["end_to_end"] = end_to_end(url, a.calls)
         result["app RSS while serving (MB): current, peak"] = [round(v) for v in rss_mb(proc.pid)]
     finally:
         proc.terminate()
         proc.wait(30)
+    result["sgemm GFLOP/s before model compute"] = sgemm_gflops()
     result["model_compute"] = model_compute()
+    result["sgemm GFLOP/s after model compute"] = sgemm_gflops()
     print_table(result)
     print(f"\nwrote {save('speed', result)}")
 
 
 def print_table(r: dict) -> None:
-    print("| model compute | dae path (ms) | model.predict (ms) |\n|---|---|---|")
+    print("| model compute | dae path (ms) | float32 tf.function (ms) | model.predict (ms) |\n|---|---|---|---|")
     for k, v in r["model_compute"].items():
-        print(f"| {k} | {v['dae_ms']} | {v['predict_ms']} |")
+        print(f"| {k} | {v['dae_ms']} | {v.get('tf_function_ms', '')} | {v['predict_ms']} |")
     print("\n| end to end (gradio_client, loopback) | p50 ms | p95 ms |\n|---|---|---|")
     for k, v in r["end_to_end"].items():
         if k != "ratios":
             print(f"| {k} | {v['p50_ms']} | {v['p95_ms']} |")
     print(f"\nratios: {r['end_to_end']['ratios']}")
     for k in ("import tensorflow, gradio (s)", "python app.py until the page answers (s)",
-              "app RSS while serving (MB): current, peak"):
+              "app RSS while serving (MB): current, peak", "sgemm GFLOP/s before model compute",
+              "sgemm GFLOP/s after model compute"):
         print(f"{k}: {r[k]}")
 
 
