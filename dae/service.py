@@ -75,7 +75,7 @@ class Lab:
         return [n for n in self.models if MODELS[n].kind == "digit"]
 
     def warm(self) -> None:
-        """Trace every model now, so that no visitor's first request pays for it."""
+        """Run every model once now (the photo model is traced), so no visitor's first request pays for it."""
         for d in self.models.values():
             d.warm()
 
