@@ -71,12 +71,12 @@ def model_compute() -> dict:
 
     inputs = {n: np.random.default_rng(0).random((n, 28, 28, 1)).astype(np.float32) for n in (1, 256)}
     rows: dict[str, dict] = {f"{m} ×{n}": {} for m in digit_models() for n in inputs}
-    graphs = {}
-    for m in digit_models():
-        net = fold_batchnorm(dae.load(m).model)
+    den, graphs = {m: dae.load(m) for m in digit_models()}, {}
+    for m, d in den.items():
+        net = fold_batchnorm(d.model)
         graphs[m] = tf.function(lambda x, net=net: net(x, training=False),
                                 input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
-    for column, make in (("dae_ms", lambda m, x: lambda: dae.load(m).denoise(x)),
+    for column, make in (("dae_ms", lambda m, x: lambda: den[m].denoise(x)),
                          ("tf_function_ms", lambda m, x: lambda: graphs[m](tf.constant(x)).numpy())):
         for n, x in inputs.items():
             fns = {f"{m} ×{n}": make(m, x) for m in digit_models()}
@@ -85,7 +85,7 @@ def model_compute() -> dict:
     for m in digit_models():
         for n, x in inputs.items():
             rows[f"{m} ×{n}"]["predict_ms"] = round(
-                best_of(lambda: dae.load(m).model.predict(x, verbose=0), 10 if n == 1 else 5) * 1000, 2)
+                best_of(lambda: den[m].model.predict(x, verbose=0), 10 if n == 1 else 5) * 1000, 2)
     for name, spec in MODELS.items():
         if spec.kind == "photo":
             d = dae.load(name)

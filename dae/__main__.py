@@ -14,6 +14,7 @@ from . import corrupt, images, metrics
 from .inference import WEIGHTS_DIR, WeightsUnavailable, _load_keras, export_lite, load
 from .preprocess import mnist_style
 from .registry import MODELS, digit_models
+from .training import read_card, write_card
 
 
 def denoise_file(src: str, dst: str, model: str, sigma: float = 0.0, blur: float = 0.0, seed: int = 0,
@@ -56,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "export":
         folder = Path(a.weights or WEIGHTS_DIR)
         for name in a.model:
-            print("wrote", export_lite(name, _load_keras(name, folder), folder))
+            card = read_card(name, folder) or {}  # the card keeps everything else it records
+            card["inference"] = export_lite(name, _load_keras(name, folder), folder)
+            write_card(name, folder, card)
+            print("wrote", folder / card["inference"]["file"], "and its card's inference entry")
         return 0
     try:
         r = denoise_file(a.input, a.output, a.model, a.sigma, a.blur, a.seed, a.weights)

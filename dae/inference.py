@@ -90,21 +90,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def export_lite(name: str, model: keras.Model, weights_dir: str | Path) -> Path:
-    """Write ``<name>.tflite`` beside ``<name>.keras`` and record in the model card which
-    ``.keras`` file it was made from, so a retrained model never runs a stale export.
+def export_lite(name: str, model: keras.Model, weights_dir: str | Path) -> dict:
+    """Write ``<name>.tflite`` beside the already-saved ``<name>.keras``; return the model
+    card's ``inference`` entry, which records the ``.keras`` file it was made from so that a
+    retrained model never runs a stale export.
 
     Why ship it at all: converting the five digit models takes about 1.5 s of start-up.
     """
     weights_dir = Path(weights_dir)
     out = weights_dir / f"{name}.tflite"
     out.write_bytes(lite_flatbuffer(name, model))
-    card_path = weights_dir / f"{name}.json"
-    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
-    card["inference"] = {"file": out.name, "format": LITE_FORMAT, "tensorflow": tf.__version__,
-                         "from_keras_sha256": _sha256(weights_dir / f"{name}.keras")}
-    card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
-    return out
+    return {"file": out.name, "format": LITE_FORMAT, "tensorflow": tf.__version__,
+            "from_keras_sha256": _sha256(weights_dir / f"{name}.keras")}
 
 
 def _shipped_lite(name: str, weights_dir: Path) -> bytes | None:

@@ -265,10 +265,9 @@ def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: 
     out_dir.mkdir(parents=True, exist_ok=True)
     f32 = _float32_copy(sp, model)
     f32.save(out_dir / f"{name}.keras")
-    (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
     if sp.kind == "digit":
-        export_lite(name, f32, out_dir)
-        card = read_card(name, out_dir)
+        card["inference"] = export_lite(name, f32, out_dir)
+    write_card(name, out_dir, card)
     return card
 
 
@@ -313,3 +312,8 @@ def read_card(name: str, weights_dir: str | Path) -> dict | None:
     """The model card next to the weights, or None when there is none."""
     p = Path(weights_dir) / f"{name}.json"
     return json.loads(p.read_text()) if p.is_file() else None
+
+
+def write_card(name: str, weights_dir: str | Path, card: dict) -> None:
+    """Write ``<name>.json`` as every card is written (indented, UTF-8 kept readable)."""
+    (Path(weights_dir) / f"{name}.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
