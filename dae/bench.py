@@ -45,10 +45,6 @@ def digit_methods(weights_dir: str | None = None, models: list[str] | None = Non
     return out
 
 
-def _hint(c: corrupt.Corruption) -> float | None:
-    return c.sigma if c.noise == "gaussian" and c.sigma > 0 else None
-
-
 def evaluate(methods: dict[str, Method], clean: np.ndarray, settings: list[tuple[str, corrupt.Corruption]],
              seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
     """{method: {setting: {psnr, ssim}}}, plus a "noisy input" row; same noise for every method."""
@@ -57,7 +53,7 @@ def evaluate(methods: dict[str, Method], clean: np.ndarray, settings: list[tuple
         noisy = corrupt.apply(clean, c, seed)
         table["noisy input"][label] = _scores(clean, noisy)
         for name, fn in methods.items():
-            table.setdefault(name, {})[label] = _scores(clean, fn(noisy, _hint(c)))
+            table.setdefault(name, {})[label] = _scores(clean, fn(noisy, c.sigma_hint))
     return table
 
 

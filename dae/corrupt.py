@@ -47,6 +47,13 @@ class Corruption:
         if self.amount > 1:
             raise ValueError(f"amount is a fraction of pixels and must be <= 1, got {self.amount}")
 
+    @property
+    def sigma_hint(self) -> float | None:
+        """The σ a denoiser may be told: the Gaussian σ (whatever the blur, mean or clip),
+        None for the other noise kinds and for no noise. The app and the benchmarks both
+        use this one rule (the baselines and the photo model take it)."""
+        return self.sigma if self.noise == "gaussian" and self.sigma > 0 else None
+
     def describe(self) -> str:
         """Short human-readable label, used in tables and plots."""
         parts = []

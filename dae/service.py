@@ -86,7 +86,7 @@ class Lab:
         """Corrupt a 28×28 digit once and run each chosen model or baseline on it."""
         clean = np.asarray(clean, np.float32).reshape(28, 28)
         noisy = corrupt.apply(clean, corruption, seed)
-        hint = corruption.sigma if corruption.noise == "gaussian" and corruption.sigma else None
+        hint = corruption.sigma_hint
         panels, latents = [], {}
         for name in methods:
             if name in self.models and MODELS[name].kind == "digit":
@@ -113,7 +113,7 @@ class Lab:
             raise WeightsUnavailable("photo", Path("weights/photo.keras"), "is not loaded")
         img, scaled = images.fit_pixels(np.asarray(image, np.float32), max_pixels)
         noisy = corrupt.apply(img, corruption, seed)
-        hint = corruption.sigma if corruption.noise == "gaussian" and corruption.sigma else None
+        hint = corruption.sigma_hint
         panels = [_panel("photo", img, self.models["photo"].denoise(noisy, sigma=hint))]
         for name in extra:
             if name in baselines.PHOTO_BASELINES:

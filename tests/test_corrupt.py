@@ -95,3 +95,11 @@ def test_focus_mixes_in_the_apps_default_noise_and_keeps_the_rest():
     assert half.min() < -0.5 and half.max() > 1.5
     np.testing.assert_array_equal(half, corrupt.sample_training(x, np.random.default_rng(0), focus=0.5))
     assert "clipped" in corrupt.training_distribution(0.5) and corrupt.training_distribution(0) == corrupt.TRAINING_DISTRIBUTION
+
+
+def test_sigma_hint_is_the_gaussian_sigma_only():
+    """What the app and the benchmarks tell the baselines and the photo model."""
+    assert corrupt.gaussian(0.3, blur=1.0, mean=0.2, clip=False).sigma_hint == 0.3
+    assert corrupt.gaussian(0.0).sigma_hint is None
+    assert corrupt.from_controls("uniform", 0.5).sigma_hint is None
+    assert corrupt.from_controls("salt-pepper", 0.2).sigma_hint is None

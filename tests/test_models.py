@@ -69,6 +69,14 @@ def test_bad_inputs_raise_clear_value_errors(bad, match):
         dae.load("unet").denoise(bad)
 
 
+@pytest.mark.parametrize("name", ["unet", "photo"])
+@pytest.mark.parametrize("sigma", [-0.1, float("nan"), float("inf")])
+def test_a_bad_sigma_hint_is_refused_by_every_kind_of_model(name, sigma):
+    """The digit models ignore the hint, but a nonsense one is still the caller's bug."""
+    with pytest.raises(ValueError, match="sigma must be a finite number"):
+        dae.load(name).denoise(np.zeros((28, 28), np.float32), sigma=sigma)
+
+
 def test_latent_code_for_bottleneck_models():
     x = data.heldout_digits(1)
     assert dae.load("dense").encode(x).shape == (10, 32)
