@@ -13,9 +13,11 @@ def _pair(clean, test) -> tuple[np.ndarray, np.ndarray]:
 
 
 def psnr(clean, test) -> float:
-    """PSNR in dB of one image (any shape); identical images give +inf."""
+    """PSNR in dB of one image (any shape); identical images give +inf (without the
+    divide-by-zero warning scikit-image raises on the way: +inf is the right answer)."""
     a, b = _pair(clean, test)
-    return float(peak_signal_noise_ratio(a, b, data_range=1.0))
+    with np.errstate(divide="ignore"):
+        return float(peak_signal_noise_ratio(a, b, data_range=1.0))
 
 
 def ssim(clean, test) -> float:
