@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import corrupt, images, metrics
-from .inference import WEIGHTS_DIR, WeightsUnavailable, _load_keras, export_lite, load
+from .inference import WEIGHTS_DIR, WeightsUnavailable, export_lite, load_keras, load
 from .preprocess import mnist_style
 from .registry import MODELS, digit_models
 from .training import read_card, write_card
@@ -54,21 +54,25 @@ def main(argv: list[str] | None = None) -> int:
         for name, s in MODELS.items():
             print(f"{name:12s} {s.kind:6s} {s.description}")
         return 0
-    if a.cmd == "export":
-        folder = Path(a.weights or WEIGHTS_DIR)
-        for name in a.model:
-            card = read_card(name, folder) or {}  # the card keeps everything else it records
-            card["inference"] = export_lite(name, _load_keras(name, folder), folder)
-            write_card(name, folder, card)
-            print("wrote", folder / card["inference"]["file"], "and its card's inference entry")
-        return 0
     try:
-        r = denoise_file(a.input, a.output, a.model, a.sigma, a.blur, a.seed, a.weights)
+        if a.cmd == "export":
+            export(a.model, Path(a.weights or WEIGHTS_DIR))
+        else:
+            r = denoise_file(a.input, a.output, a.model, a.sigma, a.blur, a.seed, a.weights)
+            print(f"wrote {a.output} {r}")
     except (images.ImageError, WeightsUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {a.output} {r}")
     return 0
+
+
+def export(names: list[str], folder: Path) -> None:
+    """Rewrite each model's ``.tflite`` from its ``.keras`` and stamp the card's ``inference`` entry."""
+    for name in names:
+        card = read_card(name, folder) or {}  # the card keeps everything else it records
+        card["inference"] = export_lite(name, load_keras(name, folder), folder)
+        write_card(name, folder, card)
+        print("wrote", folder / card["inference"]["file"], "and its card's inference entry")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,10 @@ class WeightsUnavailable(RuntimeError):
         )
 
 
-def _load_keras(name: str, weights_dir: Path) -> keras.Model:
+def load_keras(name: str, weights_dir: Path) -> keras.Model:
+    """The saved Keras model itself (safe mode, uncompiled), for callers that need the graph
+    rather than a denoiser: the export command. Missing or unreadable files raise
+    :class:`WeightsUnavailable` with how to restore them."""
     path = weights_dir / f"{name}.keras"
     if not path.is_file():
         raise WeightsUnavailable(name, path, "does not exist")
@@ -287,7 +290,7 @@ def estimate_sigma(image: np.ndarray) -> float:
 
 @functools.lru_cache(maxsize=None)
 def _load_cached(name: str, weights_dir: str):
-    model = _load_keras(name, Path(weights_dir))
+    model = load_keras(name, Path(weights_dir))
     if spec(name).kind == "photo":
         return PhotoDenoiser(name, model)
     return DigitDenoiser(name, model, _shipped_lite(name, Path(weights_dir)))

@@ -130,3 +130,8 @@ def test_cli_export_writes_the_tflite_the_app_runs(tmp_path):
     x = data.heldout_digits(2).astype(np.float32)
     for a, b in zip(LiteRunner(made)(x), LiteRunner((WEIGHTS_DIR / "conv-latent.tflite").read_bytes())(x)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_cli_export_without_weights_says_how_to_restore_them(tmp_path):
+    r = run("-m", "dae", "export", "--model", "unet", "--weights", str(tmp_path))
+    assert r.returncode == 2 and "unet.keras does not exist" in r.stderr and "Traceback" not in r.stderr
