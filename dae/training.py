@@ -218,7 +218,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
                        s.epochs, steps, s.learning_rate, s.loss)
         trained_on = {"source": d.source, "train_count": int(len(x)), "val_count": int(min(len(d.val), 2000))}
         corruption = corrupt.training_distribution(s.focus)
-        validation = evaluate_digits(from_model(name, model), d.val[:1000])
+        validation = evaluate_digits(from_model(name, _float32_copy(sp, model)), d.val[:1000])
     else:
         root = Path(photos or "")
         train_imgs = [(im * 255).astype(np.uint8) for im in data.load_photos(root / "train")]
@@ -230,7 +230,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         trained_on = {"source": f"BSDS500 photos from {root / 'train'} (validated on {root / 'val'})",
                       "train_count": len(train_imgs), "val_count": len(val_imgs)}
         corruption = photo_corruption(s)
-        validation = evaluate_photos(from_model(name, model), val_imgs, limit=4 if s.limit else 0)
+        validation = evaluate_photos(from_model(name, _float32_copy(sp, model)), val_imgs, limit=4 if s.limit else 0)
     training = {"epochs": s.epochs if sp.kind == "digit" else epochs,
                 "steps": s.steps if sp.kind == "photo" else None, "wall_time_s": round(time.time() - t0, 1),
                 "history": history}
@@ -284,8 +284,9 @@ def _warm_start(model: keras.Model, path: str) -> dict:
 
 
 def _float32_copy(sp, model: keras.Model) -> keras.Model:
-    """The same weights in a fresh float32 model: bfloat16 inference is slow on CPUs without
-    it, and a fresh model carries no optimizer state (Adam's would triple the file)."""
+    """The same weights in a fresh float32 model, which is what ships and so what the card
+    validates: bfloat16 inference is slow on CPUs without it, TFLite will not convert a
+    bfloat16 graph, and a fresh model carries no optimizer state (Adam's would triple the file)."""
     clean = sp.build()
     clean.set_weights(model.get_weights())
     return clean

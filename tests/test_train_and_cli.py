@@ -44,6 +44,20 @@ def test_quick_training_end_to_end_and_reload(tmp_path):
         assert d.denoise(np.zeros((28, 28))).shape == (28, 28)
 
 
+def test_bfloat16_training_still_validates_and_exports(tmp_path):
+    """A bfloat16 run (the default for the U-Nets on CPUs with AVX-512 BF16) must validate and
+    export the float32 model it ships: TFLite refuses a bfloat16 graph. `dense` keeps it cheap
+    on CPUs that only emulate bfloat16."""
+    src = MNIST if MNIST.exists() else small_npz(tmp_path)
+    r = run("train.py", "--quick", "--model", "dense", "--data", str(src), "--out", str(tmp_path),
+            "--precision", "mixed_bfloat16")
+    assert r.returncode == 0, r.stderr[-2000:]
+    card = read_card("dense", tmp_path)
+    assert card["training"]["precision"] == "mixed_bfloat16" and len(card["validation"]) == 4
+    assert _shipped_lite("dense", tmp_path) is not None  # exported from the float32 copy it saved
+    assert dae.load("dense", tmp_path).denoise(np.zeros((28, 28))).dtype == np.float32
+
+
 @pytest.mark.skipif(not (ROOT.parent / "shared/data/photos/train").is_dir(), reason="needs ../shared photos")
 def test_quick_photo_training(tmp_path):
     r = run("train.py", "--quick", "--model", "photo", "--out", str(tmp_path), "--loss", "psnr",
