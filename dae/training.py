@@ -13,6 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import keras
@@ -218,7 +219,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
                        s.epochs, steps, s.learning_rate, s.loss)
         trained_on = {"source": d.source, "train_count": int(len(x)), "val_count": int(min(len(d.val), 2000))}
         corruption = corrupt.training_distribution(s.focus)
-        validation = evaluate_digits(from_model(name, _float32_copy(sp, model)), d.val[:1000])
+        score = partial(evaluate_digits, clean=d.val[:1000])
     else:
         root = Path(photos or "")
         train_imgs = [(im * 255).astype(np.uint8) for im in data.load_photos(root / "train")]
@@ -230,7 +231,9 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         trained_on = {"source": f"BSDS500 photos from {root / 'train'} (validated on {root / 'val'})",
                       "train_count": len(train_imgs), "val_count": len(val_imgs)}
         corruption = photo_corruption(s)
-        validation = evaluate_photos(from_model(name, _float32_copy(sp, model)), val_imgs, limit=4 if s.limit else 0)
+        score = partial(evaluate_photos, val=val_imgs, limit=4 if s.limit else 0)
+    shipped = _float32_copy(sp, model)  # what is saved, so what the card validates
+    validation = score(from_model(name, shipped))
     training = {"epochs": s.epochs if sp.kind == "digit" else epochs,
                 "steps": s.steps if sp.kind == "photo" else None, "wall_time_s": round(time.time() - t0, 1),
                 "history": history}
@@ -239,13 +242,13 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         training["total_epochs"] = training["epochs"] + (earlier.get("total_epochs") or earlier.get("epochs") or 0)
         training["total_wall_time_s"] = round(training["wall_time_s"] + (earlier.get("total_wall_time_s")
                                                                          or earlier.get("wall_time_s") or 0), 1)
-    return save(name, model, s, out_dir, trained_on, corruption, training, validation, command)
+    return save(name, shipped, s, out_dir, trained_on, corruption, training, validation, command)
 
 
 def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: dict, corruption: str,
          training: dict, validation: dict, command: str) -> dict:
-    """Write ``<name>.keras`` (float32), its model card and, for digit models, the
-    ``<name>.tflite`` that the app runs; return the card."""
+    """Write ``<name>.keras`` from ``model`` (float32: see :func:`_float32_copy`), its model
+    card and, for digit models, the ``<name>.tflite`` that the app runs; return the card."""
     sp = spec(name)
     history = training.get("history") or []
     card = {
@@ -263,10 +266,9 @@ def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: 
                  "machine": f"{platform.machine()}, {usable_cores()} cores, CPU"},
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    f32 = _float32_copy(sp, model)
-    f32.save(out_dir / f"{name}.keras")
+    model.save(out_dir / f"{name}.keras")
     if sp.kind == "digit":
-        card["inference"] = export_lite(name, f32, out_dir)
+        card["inference"] = export_lite(name, model, out_dir)
     write_card(name, out_dir, card)
     return card
 
