@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Rebuild ui/vendor/litert/ — the in-browser runtime for the digit models (issue #21) —
+# from npm at the versions pinned in scripts/litert/package-lock.json.
+#
+# Needs Node >= 18 and npm, and only here: the app and the tests use the committed output,
+# so `pip install … && python app.py` stays Node-free. Run it after changing the pins:
+#
+#     bash scripts/vendor_litert.sh && git diff --stat ui/vendor/litert
+#
+# What a browser needs, and nothing else:
+#   litert.js                   @litertjs/core's ES module bundled with esbuild: its
+#                               dist/index.js imports the bare name @litertjs/wasm-utils,
+#                               which a browser cannot resolve without a bundler or an import map.
+#   litert_wasm_internal.js     the Emscripten loader and the wasm it loads: the default
+#   litert_wasm_internal.wasm   single-threaded build (it needs WebAssembly relaxed SIMD).
+#                               Not the threaded build (SharedArrayBuffer, so COOP/COEP
+#                               cross-origin isolation, which breaks embedding the Space in
+#                               an iframe), not JSPI (WebNN / WebGPU partitioning, unused
+#                               here), not "compat" (the build for browsers without relaxed
+#                               SIMD: ~9 MB more in the repository; those browsers use the
+#                               server path instead).
+#   LICENSE                     Apache-2.0 (the packages declare it but ship no licence file;
+#                               scripts/litert/LICENSE-Apache-2.0.txt is the canonical text).
+#   VERSIONS                    package versions and the sha256 of every file above.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+pins="$here/litert"
+dest="$here/../ui/vendor/litert"
+wasm=litert_wasm_internal
+apache_sha256=cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30
+
+cd "$pins"
+# --ignore-scripts: esbuild's postinstall only re-checks the binary that its per-platform
+# optional package (@esbuild/<os>-<arch>) already carries.
+npm ci --no-audit --no-fund --ignore-scripts
+core="node_modules/@litertjs/core"
+utils="node_modules/@litertjs/wasm-utils"
+version() { node -p "require('./$1/package.json').version"; }
+license() { node -p "require('./$1/package.json').license"; }
+for pkg in "$core" "$utils"; do
+  [ "$(license "$pkg")" = "Apache-2.0" ] || { echo "$pkg is not Apache-2.0 any more: check the licence" >&2; exit 1; }
+done
+echo "$apache_sha256  LICENSE-Apache-2.0.txt" | sha256sum -c --quiet
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+npx --no-install esbuild "$core/dist/index.js" --bundle --format=esm --target=es2022 \
+  --legal-comments=inline --log-level=warning --outfile="$out/litert.js"
+cp "$core/wasm/$wasm.js" "$core/wasm/$wasm.wasm" "$out/"
+cp LICENSE-Apache-2.0.txt "$out/LICENSE"
+{
+  echo "# ui/vendor/litert: written by scripts/vendor_litert.sh; do not edit by hand."
+  echo "@litertjs/core $(version "$core") (Apache-2.0, https://github.com/google-ai-edge/LiteRT, litert/js)"
+  echo "@litertjs/wasm-utils $(version "$utils") (Apache-2.0, bundled into litert.js)"
+  echo "esbuild $(version node_modules/esbuild) (bundler only)"
+  echo "wasm build: $wasm (single-threaded, relaxed SIMD)"
+  echo "# sha256"
+  (cd "$out" && sha256sum litert.js "$wasm.js" "$wasm.wasm" LICENSE)
+} > "$out/VERSIONS"
+
+mkdir -p "$dest"
+rm -f "$dest"/litert.js "$dest"/litert_wasm_*.js "$dest"/litert_wasm_*.wasm "$dest"/LICENSE "$dest"/VERSIONS
+install -m 0644 "$out"/* "$dest/"   # npm ships the wasm files executable
+ls -l "$dest"
