@@ -1,5 +1,6 @@
 """Command line: ``python -m dae denoise IN OUT --model NAME``, ``python -m dae models`` and
 ``python -m dae export`` (rewrite the digit models' ``.tflite`` files from their ``.keras`` weights).
+``python -m dae --verbose …`` (or ``DAE_VERBOSE=1``) keeps TensorFlow's start-up messages.
 
 Digit models get MNIST-style preprocessing (grey, white-on-black, 20×20 in 28×28); the
 photo model keeps the image's own size and colour.
@@ -10,11 +11,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import corrupt, images, metrics
-from .inference import WEIGHTS_DIR, WeightsUnavailable, export_lite, load_keras, load
-from .preprocess import mnist_style
-from .registry import MODELS, digit_models
-from .training import read_card, write_card
+from . import quiet
+
+# --verbose must be seen before the imports below bring TensorFlow in (see dae/quiet.py)
+_early = argparse.ArgumentParser(add_help=False)
+_early.add_argument("--verbose", action="store_true")
+if __name__ == "__main__" and _early.parse_known_args()[0].verbose:
+    quiet.set_verbose()
+
+from . import corrupt, images, metrics  # noqa: E402
+from .inference import WEIGHTS_DIR, WeightsUnavailable, export_lite, load_keras, load  # noqa: E402
+from .preprocess import mnist_style  # noqa: E402
+from .registry import MODELS, digit_models  # noqa: E402
+from .training import read_card, write_card  # noqa: E402
 
 
 def denoise_file(src: str, dst: str, model: str, sigma: float = 0.0, blur: float = 0.0, seed: int = 0,
@@ -36,6 +45,8 @@ def denoise_file(src: str, dst: str, model: str, sigma: float = 0.0, blur: float
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dae", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--verbose", action="store_true",
+                   help="keep TensorFlow's start-up messages (same as DAE_VERBOSE=1); before the command")
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("denoise", help="denoise an image file")
     d.add_argument("input")
@@ -50,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--model", nargs="+", default=digit_models(), choices=digit_models())
     e.add_argument("--weights", help="weights folder (default: weights/)")
     a = p.parse_args(argv)
+    if a.verbose:
+        quiet.set_verbose()  # in time only if TensorFlow is not loaded yet (python -m dae: done above)
     if a.cmd == "models":
         for name, s in MODELS.items():
             print(f"{name:12s} {s.kind:6s} {s.description}")
