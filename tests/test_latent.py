@@ -1,0 +1,150 @@
+"""Inside the bottleneck models (dae.latent) and the live training (dae.live), no Gradio."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import dae
+from dae import corrupt, data, latent, live
+from dae.inference import WEIGHTS_DIR
+
+BOTTLENECK = ["dense", "conv-latent"]
+
+
+@pytest.fixture(scope="module")
+def maps():
+    x, y = data.gallery()
+    return latent.build_maps({n: dae.load(n).model for n in BOTTLENECK}, x, y)
+
+
+@pytest.mark.parametrize("name", BOTTLENECK)
+def test_decoding_a_clean_code_gives_the_models_own_reconstruction(maps, digits, name):
+    m, x = maps[name], digits[:50]
+    own = dae.load(name).model(x, training=False).numpy()[..., 0]
+    np.testing.assert_allclose(m.decode(m.encode(x)), own, atol=1e-5)
+    # and the shipped (TFLite, int8) denoiser draws nearly the same digits
+    assert np.abs(m.decode(m.encode(x)) - dae.load(name).denoise(x)[..., 0]).mean() < 0.01
+
+
+@pytest.mark.parametrize("name", BOTTLENECK)
+def test_the_denoiser_sends_a_noisy_code_back_towards_the_clean_one(maps, digits, name):
+    """The arrow's claim, over the 200 held-out digits at σ 0.5: the code of the denoised
+    digit, enc(dec(enc(noisy))), lies closer to the clean code than the noisy code does."""
+    m = maps[name]
+    j = [m.journey(d, corrupt.gaussian(0.5), seed=i) for i, d in enumerate(digits)]
+    to_noisy = np.mean([np.linalg.norm(s.noisy_code - s.clean_code) for s in j])
+    to_denoised = np.mean([np.linalg.norm(s.denoised_code - s.clean_code) for s in j])
+    print(f"{name}: mean code distance to the clean code: noisy {to_noisy:.3f}, denoised {to_denoised:.3f}")
+    assert to_denoised < 0.8 * to_noisy
+    # on the map too, where the arrow is drawn
+    on_map = lambda k: np.mean([np.linalg.norm(s.points[k] - s.points[0]) for s in j])  # noqa: E731
+    assert on_map(2) < on_map(1)
+
+
+@pytest.mark.parametrize("name", BOTTLENECK)
+def test_decoding_at_a_class_mean_position_draws_that_class(maps, name):
+    m = maps[name]
+    x, y = data.gallery()
+    means = np.stack([x[y == k].mean(0) for k in range(10)])
+    hits = [int(np.argmin(((means - m.decode_point(*p)) ** 2).mean((1, 2)))) == k
+            for k, p in enumerate(m.class_means())]
+    assert sum(hits) >= 8, hits
+
+
+def test_the_pca_map_is_kept_for_comparison_and_fails_the_class_mean_test():
+    """Why the app's map is LDA: on the PCA map the classes overlap (docs/inside.md)."""
+    x, y = data.gallery()
+    m = latent.LatentMap("conv-latent", dae.load("conv-latent").model, x, y, "pca", "inverse")
+    means = np.stack([x[y == k].mean(0) for k in range(10)])
+    hits = sum(int(np.argmin(((means - m.decode_point(*p)) ** 2).mean((1, 2)))) == k
+               for k, p in enumerate(m.class_means()))
+    assert hits <= 5
+
+
+def test_map_points_are_checked(maps):
+    m = maps["dense"]
+    e = m.extent
+    assert m.decode_point((e.x0 + e.x1) / 2, (e.y0 + e.y1) / 2).shape == (28, 28)
+    for bad in [(np.nan, 0.0), (0.0, np.inf), (e.x1 + 1, 0.0), (0.0, e.y0 - 1)]:
+        with pytest.raises(ValueError, match="finite|off the"):
+            m.decode_point(*bad)
+    assert e.contains(*m.points.min(0)) and e.contains(*m.points.max(0))
+
+
+def test_a_model_without_a_bottleneck_cannot_be_split():
+    with pytest.raises(ValueError, match="no layer named 'latent'"):
+        latent.split(dae.load("unet").model)
+
+
+def test_interpolation_runs_from_one_digit_to_the_other(maps, digits):
+    m, a, b = maps["conv-latent"], digits[0, ..., 0], digits[150, ..., 0]
+    steps = m.interpolate(a, b, 8)
+    assert steps.shape == (8, 28, 28)
+    np.testing.assert_allclose(steps[0], m.decode(m.encode(a))[0], atol=1e-5)
+    np.testing.assert_allclose(steps[-1], m.decode(m.encode(b))[0], atol=1e-5)
+    fade = latent.crossfade(a, b, 8)
+    np.testing.assert_allclose(fade[0], a) and np.testing.assert_allclose(fade[-1], b)
+    np.testing.assert_allclose(fade[3], (4 / 7) * a + (3 / 7) * b, atol=1e-6)
+    for bad in (1, 0, latent.MAX_STEPS + 1, 2.5):
+        with pytest.raises(ValueError, match="steps"):
+            m.interpolate(a, b, bad)
+
+
+def test_journey_as_json(maps, digits):
+    j = maps["dense"].journey(digits[3, ..., 0], corrupt.gaussian(0.5), seed=1).as_dict()
+    assert set(j) == {"clean", "noisy", "denoised"}
+    assert len(j["clean"]["code"]) == 32 and len(j["noisy"]["map"]) == 2
+
+
+# --- the live training ------------------------------------------------------------------
+
+def test_live_split_holds_out_the_gallerys_benchmark_digits():
+    train, held = live.split()
+    assert train.shape == (4000, 28, 28, 1) and held.shape == (1000, 28, 28, 1)
+    np.testing.assert_array_equal(held, data.heldout_digits(live.HELDOUT_PER_CLASS))
+    seen = {t.tobytes() for t in train}
+    assert not any(h.tobytes() in seen for h in held)
+    clean, noisy = live.test_digit()
+    assert any(np.array_equal(clean, h[..., 0]) for h in held) and not np.array_equal(clean, noisy)
+
+
+def _wait_idle(trainer, timeout=60.0):
+    end = time.monotonic() + timeout
+    while trainer.seconds_left() is not None and time.monotonic() < end:
+        time.sleep(0.1)
+
+
+def test_three_live_epochs_learn_and_a_second_caller_is_told_to_wait():
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in WEIGHTS_DIR.iterdir())
+    trainer = live.LiveTrainer()
+    epochs, refused = [], []
+    for e in trainer.stream(3, seed=0):
+        epochs.append(e)
+        if e.epoch == 1:
+            with pytest.raises(live.Busy, match=r"(?i)someone else is training.*about \d+ s left") as busy:
+                next(trainer.stream(3, seed=1))
+            refused.append(busy.value.seconds_left)
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert epochs[-1].loss < epochs[0].loss
+    assert epochs[-1].psnr > epochs[0].psnr
+    assert epochs[-1].denoised.shape == (28, 28) and refused[0] > 0
+    _wait_idle(trainer)
+    assert trainer.seconds_left() is None
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in WEIGHTS_DIR.iterdir()) == before  # nothing written
+
+
+def test_leaving_early_stops_the_training_and_frees_the_lock():
+    trainer = live.LiveTrainer()
+    stream = trainer.stream(live.MAX_EPOCHS, seed=0)
+    next(stream)
+    stream.close()
+    _wait_idle(trainer, timeout=30)
+    assert trainer.seconds_left() is None
+    assert [e.epoch for e in trainer.stream(1, seed=0)] == [1]
+
+
+@pytest.mark.parametrize("bad", [0, live.MAX_EPOCHS + 1, 2.5, "3", None, True])
+def test_bad_epochs_are_refused(bad):
+    with pytest.raises(ValueError, match="epochs"):
+        live.check_epochs(bad)
