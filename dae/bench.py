@@ -68,6 +68,18 @@ def robustness(methods: dict[str, Method], sigmas=tuple(np.round(np.linspace(0.0
     return evaluate(methods, data.heldout_digits(per_class), settings)
 
 
+def at_sigma(table: dict[str, dict[str, dict[str, float]]], sigma: float, key: str = "psnr") -> dict[str, float]:
+    """Each method's score at ``sigma``, linearly interpolated between the σ values of a
+    :func:`robustness` table (whose columns are labelled by σ); clamped to its ends."""
+    out = {}
+    for name, row in table.items():
+        xs = np.array([float(s) for s in row])
+        order = np.argsort(xs)
+        ys = np.array([row[s][key] for s in row], dtype=float)
+        out[name] = float(np.interp(sigma, xs[order], ys[order]))
+    return out
+
+
 def markdown(table: dict, settings: list[str]) -> str:
     """Rows: methods; columns: settings; cells: PSNR dB / SSIM; best model cell in bold."""
     head = "| method | " + " | ".join(settings) + " |\n|---|" + "---|" * len(settings) + "\n"

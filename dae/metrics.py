@@ -38,3 +38,11 @@ def mean_psnr(clean: np.ndarray, test: np.ndarray) -> float:
 
 def mean_ssim(clean: np.ndarray, test: np.ndarray) -> float:
     return float(np.mean([ssim(c, t) for c, t in zip(clean, test)]))
+
+
+def error_map(clean, test) -> np.ndarray:
+    """|test − clean| per pixel (float32, same shape): where a denoiser failed. For colour
+    images the channels are averaged, so the map is one plane either way."""
+    a, b = _pair(clean, test)
+    err = np.abs(b - a).astype(np.float32)
+    return err.mean(axis=-1) if err.ndim == 3 else err

@@ -33,8 +33,8 @@ def served_app():
     """The real app, launched in-process on loopback, as `python app.py` would: (Blocks, URL)."""
     import app
 
-    app.LAB.warm()
-    app._compute_curves()
+    app.CTX.lab.warm()
+    app.CURVES.compute()
     port = free_port()
     demo = app.serve(app.build(), "127.0.0.1", port, quiet=True)
     yield demo, f"http://127.0.0.1:{port}/"

@@ -1,0 +1,130 @@
+"""The Digits tab: pick a held-out digit, corrupt it, and see every denoiser answer.
+
+Laid out for one projector screen (1280×720 and up): the picker, the noise controls and the
+denoiser list share the top row; the result strip spans the width below. Less-used controls
+fold away. On a phone the columns stack, so the strip follows the controls.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+
+from dae import corrupt, images, service
+
+from . import panels
+from .context import GALLERY_PER_CLASS, Context
+
+TIME_LIMIT_S = 60
+
+
+@dataclass
+class DigitsView:
+    """What other tabs follow: the current digit and the corruption controls.
+
+    ``clean`` holds the 28×28 float32 digit, or None for the default one;
+    ``corruption`` is ``[noise, level, blur, mean, clip, seed]``, in
+    :func:`dae.corrupt.from_controls` order with the seed last.
+    """
+
+    clean: gr.State
+    corruption: list
+    methods: gr.CheckboxGroup
+    panels: gr.HTML
+
+
+def _picker_order(ctx: Context) -> np.ndarray:
+    """Gallery indices row by row, so that each of the 10 columns holds one class."""
+    return ctx.gallery_idx.reshape(10, GALLERY_PER_CLASS).T.ravel()
+
+
+def render(ctx: Context, clean, noise, level, blur, mean, clip, seed, methods, error_maps) -> str:
+    """The result strip for one digit and one setting of the controls."""
+    try:
+        c = corrupt.from_controls(noise, level, blur, mean, clip)
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+    digit = ctx.default_digit() if clean is None else clean
+    r = ctx.lab.digit(digit, c, int(seed or 0), list(methods or []))
+    return panels.strip(r, bool(error_maps))
+
+
+def from_upload(path: str | None) -> np.ndarray:
+    """An uploaded image file → MNIST-style 28×28; a bad file is a clear gr.Error."""
+    if not path:
+        raise gr.Error("No file arrived.")
+    try:
+        return service.digit_from_file(path)
+    except images.ImageError as e:
+        raise gr.Error(str(e)) from None
+
+
+def _from_sketch(value):
+    comp = value.get("composite") if isinstance(value, dict) else value
+    if comp is None:
+        return gr.skip()
+    digit = service.digit_from_array(comp)
+    return digit if digit.any() else gr.skip()
+
+
+def _new_seed() -> int:
+    return int(np.random.default_rng().integers(0, 10_000))
+
+
+def build(ctx: Context) -> DigitsView:
+    """Lay out the tab and wire its events; call inside ``gr.Tab``."""
+    order = _picker_order(ctx)
+    clean = gr.State()
+    with gr.Row(elem_id="digits-top", equal_height=False):
+        with gr.Column(scale=5, min_width=300, elem_id="picker"):
+            gallery = gr.Gallery([ctx.digits[i] for i in order], columns=10, allow_preview=False,
+                                 label="Held-out digits (no model saw them): click one", elem_id="gallery",
+                                 elem_classes="pixels", buttons=[], height="auto", object_fit="contain")
+            rand = gr.Button("Random digit (any of 5,000)", size="sm", elem_id="random")
+        with gr.Column(scale=5, min_width=300, elem_id="noise-controls"):
+            noise = gr.Radio(list(corrupt.NOISE_KINDS), value="gaussian", label="Noise kind", elem_id="noise-kind")
+            level = gr.Slider(0, 1.5, value=0.5, step=0.01, elem_id="sigma",
+                              label="Noise level: σ (Gaussian) · ±r (uniform) · fraction (salt-and-pepper)")
+            blur = gr.Slider(0, 3, value=0, step=0.05, label="Blur σ (pixels, applied first)", elem_id="blur")
+        with gr.Column(scale=4, min_width=260, elem_id="method-controls"):
+            methods = gr.CheckboxGroup(ctx.digit_methods, value=ctx.digit_models, label="Denoisers",
+                                       elem_id="methods")
+            errors = gr.Checkbox(False, label="Error maps: |denoised − original| under each panel",
+                                 elem_id="error-maps")
+            with gr.Accordion("More: preset, mean, clip, seed, upload or draw", open=False, elem_id="more"):
+                preset = gr.Dropdown(list(corrupt.PRESETS), value=None, label="Tutorial preset",
+                                     info="sets the controls to a tutorial's exact corruption")
+                mean = gr.Slider(-0.5, 0.5, value=0, step=0.05, label="Noise mean (Gaussian)")
+                with gr.Row():
+                    clip = gr.Checkbox(True, label="Clip to [0, 1]")
+                    seed = gr.Number(0, precision=0, label="Seed", minimum=0,
+                                     info="numpy's generator: the same seed gives the same noise")
+                    reseed = gr.Button("New noise", size="sm")
+                upload = gr.File(label="Upload an image of a digit", file_types=["image"], elem_id="upload")
+                sketch = gr.Sketchpad(type="numpy", image_mode="RGBA", canvas_size=(280, 280),
+                                      brush=gr.Brush(colors=["#000000"], default_size=22),
+                                      label="Draw a digit", elem_id="sketch")
+    controls = [noise, level, blur, mean, clip, seed, methods, errors]
+    first = render(ctx, None, "gaussian", 0.5, 0.0, 0.0, True, 0, ctx.digit_models, False)
+    strip = gr.HTML(first, elem_id="panels", js_on_load=None)
+
+    def show(clean, *values):
+        return render(ctx, clean, *values)
+
+    run = dict(fn=show, inputs=[clean, *controls], outputs=strip, show_progress="hidden",
+               trigger_mode="always_last", time_limit=TIME_LIMIT_S, api_name="digit_view",
+               api_visibility="undocumented")
+    def pick(evt: gr.SelectData) -> np.ndarray:
+        return ctx.digits[order[evt.index]]
+
+    gallery.select(pick, None, clean, api_visibility="private", show_progress="hidden")
+    rand.click(lambda: ctx.digits[np.random.default_rng().integers(len(ctx.digits))], None, clean,
+               api_visibility="private", show_progress="hidden")
+    upload.upload(from_upload, upload, clean, api_visibility="private")
+    sketch.change(_from_sketch, sketch, clean, trigger_mode="always_last", api_visibility="private")
+    preset.input(lambda name, s: corrupt.controls(corrupt.preset(name, int(s or 0))), [preset, seed],
+                 [noise, level, blur, mean, clip], api_visibility="private")
+    reseed.click(_new_seed, None, seed, api_visibility="private")
+    gr.on([clean.change, *[c.change for c in controls]], **run)
+    return DigitsView(clean, [noise, level, blur, mean, clip, seed], methods, strip)

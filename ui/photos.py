@@ -1,0 +1,87 @@
+"""The Photos tab: a photo at its own resolution, the photo U-Net, and classical filters."""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from dae import corrupt, data, images, service
+from dae.baselines import PHOTO_BASELINES
+
+from .context import Context
+
+TIME_LIMIT_S = 60
+OUT_DIR = Path(tempfile.mkdtemp(prefix="dae-downloads-"))
+
+
+def load_photo(upload: str | None, example: str | None) -> np.ndarray:
+    if upload:
+        try:
+            return images.read_image(upload)
+        except images.ImageError as e:
+            raise gr.Error(str(e)) from None
+    return data.sample_photo(example or data.SAMPLE_PHOTOS[0])
+
+
+def result(ctx: Context, upload, example, sigma, blur, clip, seed, extra) -> service.Result:
+    """Corrupt and denoise one photo; every failure a visitor can cause is a ``gr.Error``."""
+    if "photo" not in ctx.lab.models:
+        raise gr.Error(ctx.lab.unavailable.get("photo", "the photo model is not loaded"))
+    img = load_photo(upload, example)
+    try:
+        c = corrupt.Corruption("gaussian", sigma=float(sigma) / 255, blur=float(blur), clip=bool(clip))
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+    return ctx.lab.photo(img, c, int(seed or 0), list(extra or []))
+
+
+def _save(image: np.ndarray) -> str:
+    """Write the full-resolution result for download; keep the folder from growing."""
+    for old in OUT_DIR.glob("*.png"):
+        if time.time() - old.stat().st_mtime > 1800:
+            old.unlink(missing_ok=True)
+    path = OUT_DIR / f"denoised-{time.time_ns()}.png"
+    images.save_image(image, path)
+    return str(path)
+
+
+def _show(ctx: Context, *inputs):
+    r = result(ctx, *inputs)
+    if r.notice:
+        gr.Warning(r.notice)
+    main = r.panels[0]
+    lines = [f"**noisy**: {r.noisy.psnr:.2f} dB / {r.noisy.ssim:.3f}"] + \
+            [f"**{p.name}**: {p.psnr:.2f} dB / {p.ssim:.3f}" for p in r.panels]
+    text = "PSNR / SSIM against the original — " + " · ".join(lines) + (f"\n\n⚠️ {r.notice}" if r.notice else "")
+    others = [(images.to_uint8(p.image), p.caption) for p in r.panels[1:]]
+    return ((images.to_uint8(r.noisy.image), images.to_uint8(main.image)), text, others,
+            gr.DownloadButton(value=_save(main.image), interactive=True))
+
+
+def build(ctx: Context, tab: gr.Tab) -> None:
+    """Lay out the tab; it runs when opened and on every control change."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            upload = gr.File(label="Upload a photo", file_types=["image"], elem_id="photo-upload")
+            example = gr.Dropdown(list(data.SAMPLE_PHOTOS), value="astronaut",
+                                  label="…or a scikit-image example photo")
+            sigma = gr.Slider(0, 75, value=25, step=1, label="Added noise σ (0-255 scale)",
+                              info="0: the photo is already noisy; its noise level is estimated")
+            blur = gr.Slider(0, 3, value=0, step=0.1, label="Blur σ (pixels, applied first)")
+            with gr.Row():
+                clip = gr.Checkbox(False, label="Clip to [0, 1]")
+                seed = gr.Number(0, precision=0, label="Seed", minimum=0)
+            extra = gr.CheckboxGroup(list(PHOTO_BASELINES), value=[], label="Compare with (BM3D takes seconds)")
+            go = gr.Button("Denoise", variant="primary")
+        with gr.Column(scale=2):
+            slider = gr.ImageSlider(label="noisy ↔ denoised", elem_id="photo-slider")
+            text = gr.Markdown()
+            download = gr.DownloadButton("Download the full-resolution result", interactive=False)
+            others = gr.Gallery(label="classical baselines", columns=2, height=300)
+    gr.on([tab.select, go.click, upload.upload, example.change, sigma.release, blur.release, clip.change,
+           seed.change], lambda *a: _show(ctx, *a), [upload, example, sigma, blur, clip, seed, extra],
+          [slider, text, others, download], trigger_mode="always_last", time_limit=TIME_LIMIT_S,
+          api_visibility="private")
