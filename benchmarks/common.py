@@ -40,7 +40,7 @@ def start_app(*extra: str, env: dict | None = None) -> tuple[subprocess.Popen, s
     port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *extra],
-                            cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+                            cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     return proc, url, wait_for(url) - t0

@@ -9,7 +9,6 @@ Traffic goes only to the app it starts on 127.0.0.1; every loop is bounded.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import threading
@@ -20,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks.common import percentiles, rss_mb, save, start_app  # noqa: E402
 

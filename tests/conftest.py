@@ -1,7 +1,6 @@
 """Shared fixtures: held-out digits, and the app served on a free loopback port."""
 from __future__ import annotations
 
-import os
 import socket
 import sys
 from pathlib import Path
@@ -9,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
