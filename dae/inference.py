@@ -107,17 +107,39 @@ def export_lite(name: str, model: keras.Model, weights_dir: str | Path) -> dict:
             "from_keras_sha256": _sha256(weights_dir / f"{name}.keras")}
 
 
-def _shipped_lite(name: str, weights_dir: Path) -> bytes | None:
-    """The exported flatbuffer, if there is one and its card says it came from this very
-    ``.keras`` file; None otherwise (the caller converts in-process)."""
-    lite, card_path = weights_dir / f"{name}.tflite", weights_dir / f"{name}.json"
-    if not (lite.is_file() and card_path.is_file()):
-        return None
+def export_status(name: str, weights_dir: str | Path) -> tuple[Path | None, str]:
+    """``(path, "")`` when ``<name>.tflite`` is the export of this very ``.keras`` file (the
+    card's ``inference.from_keras_sha256`` is the ``.keras`` file's sha256), else
+    ``(None, why)`` with a one-line reason a person can act on."""
+    weights_dir = Path(weights_dir)
+    lite, card_path, keras_path = (weights_dir / f"{name}{ext}" for ext in (".tflite", ".json", ".keras"))
+    redo = "run `python -m dae export` to rewrite it"
+    if not lite.is_file():
+        return None, f"{lite.name} is missing; {redo}"
+    if not (card_path.is_file() and keras_path.is_file()):
+        return None, f"{(keras_path if card_path.is_file() else card_path).name} is missing, so {lite.name} cannot be checked"
     try:
         made_from = json.loads(card_path.read_text()).get("inference", {}).get("from_keras_sha256")
     except (ValueError, AttributeError):
-        return None
-    return lite.read_bytes() if made_from == _sha256(weights_dir / f"{name}.keras") else None
+        return None, f"{card_path.name} is unreadable, so {lite.name} cannot be checked"
+    if made_from != _sha256(keras_path):
+        return None, f"{lite.name} is stale: it was not exported from the current {keras_path.name}; {redo}"
+    return lite, ""
+
+
+def current_export(name: str, weights_dir: str | Path) -> Path | None:
+    """The shipped ``<name>.tflite`` if it is current (see :func:`export_status`), else None.
+
+    One rule for both places that run the export: :func:`load` (which converts in-process
+    when this is None) and the browser path (ui/browser_assets.py, which then keeps the model
+    on the server), so a stale export never runs anywhere."""
+    return export_status(name, weights_dir)[0]
+
+
+def _shipped_lite(name: str, weights_dir: Path) -> bytes | None:
+    """The exported flatbuffer if it is current; None otherwise (the caller converts in-process)."""
+    lite = current_export(name, weights_dir)
+    return lite.read_bytes() if lite else None
 
 
 def usable_cores() -> int:
