@@ -1,0 +1,423 @@
+// The Digits tab's in-browser path (issue #21): corruption, the five digit models (LiteRT.js on
+// the very weights/<name>.tflite files the server runs), PSNR and SSIM, all in the visitor's
+// browser. The server stays the reference and the fallback: dae/corrupt.py and dae/metrics.py
+// are what this file copies, and tests/test_browser_parity.py holds it to them in Chromium.
+//
+// API (one ES module, no framework; import it with `await import(manifest.module)`, where
+// `manifest` is ui/browser_assets.manifest(), shipped to the page as JSON):
+//
+//   corrupt(clean, {noise, level, blur, mean, clip}, seed) -> Float32Array(784)
+//       dae.corrupt.from_controls + apply_batch: blur first (scipy's gaussian_filter,
+//       mode "nearest"), then Gaussian (σ = level, + mean) / uniform (±level) /
+//       salt-and-pepper (fraction level, half salt) / none, then clip to [0, 1] or not.
+//       THE NOISE IS NOT NUMPY'S: xoshiro128** seeded through SplitMix64, Box–Muller for
+//       normals. The same seed gives the same noise within the browser (and the same
+//       pattern, scaled, as σ moves), not the server's noise for that seed: a page that
+//       switches paths must compute the noisy digit and everything after it on one side.
+//   psnr(clean, test), ssim(clean, test) -> number
+//       = dae.metrics.psnr / ssim on 28×28 (skimage, data_range 1, 7×7 window, sample
+//       covariance). psnr of identical images is Infinity.
+//   await loadRuntime(manifest.runtime)         once; rejects with a readable Error when
+//                                               WebAssembly or relaxed SIMD is missing or the
+//                                               runtime fails to load.
+//   await loadModel(name, entry)                entry = manifest.models[name] (browser: true):
+//                                               fetches entry.url, checks entry.sha256, compiles.
+//   await loadModels(manifest.models, names?)   -> {models: {name: Model}, failed: {name: why}}
+//                                               (entries with browser: false land in failed).
+//   await denoise(model, noisy)                 -> {image: Float32Array(784) in [0, 1],
+//                                                   code: Float32Array | null}
+//                                               (dae's denoise_and_encode for one digit).
+//   drawDigit(canvas, image) / digitDataUrl(image)   paint a digit as the server's PNGs do.
+//
+// Phase 2 (the tab): load the runtime and models after first paint; on every control change
+// call corrupt → denoise (each model) → psnr/ssim and paint; on any rejection (runtime, a
+// model's load, or a denoise at run time) fall back to the server for that model or all of
+// them and say why in one line. ?server=1 simply skips loadRuntime.
+//
+// Images are Float32Array(784), row-major 28×28, values nominally in [0, 1].
+
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
+export const NOISE_KINDS = Object.freeze(["gaussian", "uniform", "salt-pepper", "none"]);
+const WASM_LOADER = "litert_wasm_internal.js"; // the one build scripts/vendor_litert.sh keeps
+
+// --- the noise generator -------------------------------------------------------------
+
+/**
+ * xoshiro128** 1.1 (Blackman & Vigna, 2018; public domain), its 128-bit state seeded from the
+ * integer seed by SplitMix64 as its authors recommend. 32-bit integer arithmetic only, so
+ * every browser draws the same numbers for the same seed.
+ */
+export class Rng {
+  /** @param {number|bigint} seed any integer; the low 64 bits are used */
+  constructor(seed = 0) {
+    let z = BigInt.asUintN(64, BigInt(seed));
+    const words = [];
+    for (let i = 0; i < 2; i++) { // SplitMix64, two 64-bit outputs -> four 32-bit words
+      z = BigInt.asUintN(64, z + 0x9e3779b97f4a7c15n);
+      let x = z;
+      x = BigInt.asUintN(64, (x ^ (x >> 30n)) * 0xbf58476d1ce4e5b9n);
+      x = BigInt.asUintN(64, (x ^ (x >> 27n)) * 0x94d049bb133111ebn);
+      x ^= x >> 31n;
+      words.push(Number(x & 0xffffffffn), Number(x >> 32n));
+    }
+    this.s = Uint32Array.from(words);
+    this.spare = null; // Box–Muller makes normals in pairs
+  }
+
+  /** @returns {number} the next uint32 */
+  nextUint32() {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+  }
+
+  /** @returns {number} uniform in [0, 1), 32 random bits */
+  random() {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** @returns {number} a standard normal (Box–Muller on two uniforms) */
+  normal() {
+    if (this.spare !== null) {
+      const z = this.spare;
+      this.spare = null;
+      return z;
+    }
+    const u1 = 1 - this.random(); // (0, 1]: log(0) never happens
+    const u2 = this.random();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    this.spare = r * Math.sin(2 * Math.PI * u2);
+    return r * Math.cos(2 * Math.PI * u2);
+  }
+}
+
+function rotl(x, k) {
+  return (x << k) | (x >>> (32 - k));
+}
+
+// --- corruption ------------------------------------------------------------------------
+
+function checkImage(img, what = "image") {
+  if (!img || img.length !== PIXELS) {
+    throw new RangeError(`${what} must hold ${PIXELS} values (28×28), got ${img ? img.length : img}`);
+  }
+}
+
+function checkLevel(name, v) {
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${v}`);
+}
+
+/**
+ * scipy.ndimage.gaussian_filter(image, sigma, mode="nearest") on one 28×28 image: a normalised
+ * kernel of radius int(4σ + 0.5) (scipy's truncate=4.0), rows then columns, edges repeated.
+ * @param {Float32Array} img 784 values
+ * @param {number} sigma pixels; 0 returns a copy
+ * @returns {Float32Array}
+ */
+export function gaussianBlur(img, sigma) {
+  checkImage(img);
+  checkLevel("blur", sigma);
+  if (sigma === 0) return Float32Array.from(img);
+  const radius = Math.trunc(4 * sigma + 0.5);
+  const kernel = new Float64Array(2 * radius + 1);
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) sum += kernel[i + radius] = Math.exp(-0.5 * i * i / (sigma * sigma));
+  for (let i = 0; i < kernel.length; i++) kernel[i] /= sum;
+  const clamp = (i) => (i < 0 ? 0 : i >= SIDE ? SIDE - 1 : i);
+  // scipy filters axis 0 then axis 1 and stores each pass in the input's dtype (float32)
+  const pass = (src, alongRows) => {
+    const out = new Float32Array(PIXELS);
+    for (let r = 0; r < SIDE; r++) {
+      for (let c = 0; c < SIDE; c++) {
+        let acc = 0;
+        for (let k = -radius; k <= radius; k++) {
+          acc += kernel[k + radius] * (alongRows ? src[clamp(r + k) * SIDE + c] : src[r * SIDE + clamp(c + k)]);
+        }
+        out[r * SIDE + c] = acc;
+      }
+    }
+    return out;
+  };
+  return pass(pass(img, true), false);
+}
+
+/**
+ * The app's controls applied to one clean digit, as dae.corrupt.from_controls + apply_batch:
+ * blur, then noise, then an optional clip. Throws RangeError where dae raises ValueError.
+ * @param {Float32Array} clean 784 values in [0, 1]
+ * @param {{noise?: string, level?: number, blur?: number, mean?: number, clip?: boolean}} controls
+ *   noise: "gaussian" | "uniform" | "salt-pepper" | "none"; level: σ, ±r or the fraction of
+ *   pixels hit (capped at 1); mean: Gaussian only
+ * @param {number} seed any integer; the same seed gives the same noise (this generator's,
+ *   not numpy's: see the top of this file)
+ * @returns {Float32Array} the noisy digit
+ */
+export function corrupt(clean, { noise = "gaussian", level = 0, blur = 0, mean = 0, clip = true } = {}, seed = 0) {
+  checkImage(clean, "clean");
+  if (!NOISE_KINDS.includes(noise)) throw new RangeError(`unknown noise kind ${noise}; choose one of ${NOISE_KINDS}`);
+  checkLevel("level", level);
+  if (!Number.isFinite(mean)) throw new RangeError(`mean must be finite, got ${mean}`);
+  const x = gaussianBlur(clean, blur);
+  const rng = new Rng(seed);
+  if (noise === "gaussian") {
+    for (let i = 0; i < PIXELS; i++) x[i] += rng.normal() * level + mean;
+  } else if (noise === "uniform") {
+    for (let i = 0; i < PIXELS; i++) x[i] += (2 * rng.random() - 1) * level;
+  } else if (noise === "salt-pepper") {
+    const amount = Math.min(level, 1);
+    const hit = new Float64Array(PIXELS).map(() => rng.random()); // one draw per pixel, then
+    for (let i = 0; i < PIXELS; i++) { //                            one for salt or pepper
+      const salt = rng.random() < 0.5;
+      if (hit[i] < amount) x[i] = salt ? 1 : 0;
+    }
+  }
+  if (clip) for (let i = 0; i < PIXELS; i++) x[i] = Math.min(1, Math.max(0, x[i]));
+  return x;
+}
+
+// --- metrics ---------------------------------------------------------------------------
+
+/**
+ * skimage.metrics.peak_signal_noise_ratio(clean, test, data_range=1), in float64.
+ * @param {Float32Array} clean
+ * @param {Float32Array} test
+ * @returns {number} dB; Infinity for identical images
+ */
+export function psnr(clean, test) {
+  checkImage(clean, "clean");
+  checkImage(test, "test");
+  let se = 0;
+  for (let i = 0; i < PIXELS; i++) se += (clean[i] - test[i]) ** 2;
+  const mse = se / PIXELS;
+  return mse === 0 ? Infinity : 10 * Math.log10(1 / mse);
+}
+
+const WIN = 7;
+
+/** scipy.ndimage.uniform_filter(size=7, mode="reflect") on 28×28 float64, rows then columns. */
+function boxMean(a) {
+  const h = (WIN - 1) >> 1;
+  const reflect = (i) => (i < 0 ? -i - 1 : i >= SIDE ? 2 * SIDE - i - 1 : i); // d c b a | a b c d
+  const pass = (src, alongRows) => {
+    const out = new Float64Array(PIXELS);
+    for (let r = 0; r < SIDE; r++) {
+      for (let c = 0; c < SIDE; c++) {
+        let acc = 0;
+        for (let k = -h; k <= h; k++) acc += alongRows ? src[reflect(r + k) * SIDE + c] : src[r * SIDE + reflect(c + k)];
+        out[r * SIDE + c] = acc / WIN;
+      }
+    }
+    return out;
+  };
+  return pass(pass(a, true), false);
+}
+
+/**
+ * skimage.metrics.structural_similarity as dae.metrics.ssim calls it on a 28×28 digit:
+ * data_range 1, a 7×7 uniform window, K1 0.01, K2 0.03, sample covariance, and the mean of
+ * the SSIM map with a 3-pixel border cropped (where the window would leave the image).
+ * @param {Float32Array} clean
+ * @param {Float32Array} test
+ * @returns {number}
+ */
+export function ssim(clean, test) {
+  checkImage(clean, "clean");
+  checkImage(test, "test");
+  const x = Float64Array.from(clean);
+  const y = Float64Array.from(test);
+  const prod = (a, b) => a.map((v, i) => v * b[i]);
+  const [ux, uy, uxx, uyy, uxy] = [x, y, prod(x, x), prod(y, y), prod(x, y)].map(boxMean);
+  const np = WIN * WIN;
+  const covNorm = np / (np - 1);
+  const C1 = 0.01 ** 2;
+  const C2 = 0.03 ** 2;
+  const pad = (WIN - 1) >> 1;
+  let sum = 0;
+  for (let r = pad; r < SIDE - pad; r++) {
+    for (let c = pad; c < SIDE - pad; c++) {
+      const i = r * SIDE + c;
+      const vx = covNorm * (uxx[i] - ux[i] * ux[i]);
+      const vy = covNorm * (uyy[i] - uy[i] * uy[i]);
+      const vxy = covNorm * (uxy[i] - ux[i] * uy[i]);
+      const a1 = 2 * ux[i] * uy[i] + C1;
+      const a2 = 2 * vxy + C2;
+      const b1 = ux[i] ** 2 + uy[i] ** 2 + C1;
+      const b2 = vx + vy + C2;
+      sum += (a1 * a2) / (b1 * b2);
+    }
+  }
+  return sum / (SIDE - 2 * pad) ** 2;
+}
+
+// --- the models ------------------------------------------------------------------------
+
+let runtime = null; // the LiteRT.js module namespace, once loaded
+
+/**
+ * Load LiteRT.js and its single-threaded wasm build, once per page (later calls return the
+ * same promise). Needs WebAssembly with relaxed SIMD (Chrome/Edge 114+); without it, or if a
+ * file fails to load, the promise rejects with an Error whose message says why.
+ * @param {string|URL} runtimeUrl the folder holding litert.js and the wasm build
+ *   (manifest.runtime); relative URLs resolve against the page
+ * @returns {Promise<void>}
+ */
+export function loadRuntime(runtimeUrl) {
+  loadRuntime.promise ??= (async () => {
+    if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
+    const base = new URL(String(runtimeUrl).replace(/\/?$/, "/"), document.baseURI);
+    const lib = await import(new URL("litert.js", base).href);
+    if (!(await lib.supportsFeature("relaxedSimd"))) {
+      throw new Error("this browser's WebAssembly lacks relaxed SIMD, which the in-browser models need");
+    }
+    // The runtime logs its set-up (INFO/WARNING lines) on stderr, which Emscripten sends to
+    // console.error; wasm-utils hands a global `Module` to the loader, so demote those to debug.
+    globalThis.Module = { printErr: (s) => (/^(INFO|WARNING)\b/.test(s) ? console.debug : console.error)(s) };
+    // the loader's own URL, not the folder: LiteRT would pick the file name by feature
+    // detection, and only this build is served
+    await lib.loadLiteRt(new URL(WASM_LOADER, base).href);
+    runtime = lib;
+  })().catch((e) => {
+    loadRuntime.promise = null; // a later call may try again
+    globalThis.Module = undefined; // the loader consumes it only on success
+    throw e instanceof Error ? e : new Error(`the runtime failed to load: ${e?.type ?? e}`);
+  });
+  return loadRuntime.promise;
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * @typedef {object} Model
+ * @property {string} name
+ * @property {object} compiled LiteRT.js CompiledModel
+ * @property {Int32Array} inputShape e.g. [1, 28, 28, 1]
+ * @property {number[]} outputOrder indices into the model's outputs: the image, then the code
+ */
+
+/**
+ * Fetch one .tflite export, check it is the file the server vouched for, and compile it for
+ * the CPU (wasm). Rejects with an Error saying why (HTTP status, checksum, compile error).
+ * @param {string} name the model's name, for messages
+ * @param {{url: string, sha256?: string}|string} entry manifest.models[name], or a URL
+ * @returns {Promise<Model>}
+ */
+export async function loadModel(name, entry) {
+  if (!runtime) throw new Error("loadRuntime() has not finished");
+  const { url, sha256 } = typeof entry === "string" ? { url: entry } : entry;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${name}: ${url} answered HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // crypto.subtle exists in secure contexts only (https, localhost): elsewhere the check is skipped
+  if (sha256 && globalThis.crypto?.subtle) {
+    const got = await sha256Hex(bytes);
+    if (got !== sha256) throw new Error(`${name}: the downloaded model is not the server's (sha256 ${got.slice(0, 12)}…)`);
+  }
+  const compiled = await runtime.loadAndCompile(bytes, { accelerator: "wasm" });
+  const inputs = compiled.getInputDetails();
+  if (inputs.length !== 1 || inputs[0].shape.reduce((a, b) => a * b, 1) !== PIXELS || inputs[0].dtype !== "float32") {
+    compiled.delete();
+    throw new Error(`${name}: expected one float32 input of 784 values`);
+  }
+  // dae.inference.LiteRunner's order: highest rank first (the image, then the code); the
+  // element count breaks ties, so the 784-value image still comes first in a flat model
+  const size = (d) => d.shape.reduce((a, b) => a * b, 1);
+  const outputOrder = compiled.getOutputDetails()
+    .map((d, i) => ({ i, rank: d.shape.length, n: size(d) }))
+    .sort((a, b) => b.rank - a.rank || b.n - a.n)
+    .map((d) => d.i);
+  return { name, compiled, inputShape: inputs[0].shape, outputOrder };
+}
+
+/**
+ * Load every model the manifest lets the browser run; never rejects.
+ * @param {Object<string, {browser: boolean, url?: string, sha256?: string, why?: string}>} entries manifest.models
+ * @param {string[]} [names] a subset, in the order wanted (default: all)
+ * @returns {Promise<{models: Object<string, Model>, failed: Object<string, string>}>}
+ */
+export async function loadModels(entries, names = Object.keys(entries)) {
+  const models = {};
+  const failed = {};
+  for (const name of names) { // one at a time: compiling is CPU work on the page's thread
+    const entry = entries[name];
+    if (!entry?.browser) {
+      failed[name] = entry?.why ?? "not offered to the browser";
+      continue;
+    }
+    try {
+      models[name] = await loadModel(name, entry);
+    } catch (e) {
+      failed[name] = e.message;
+    }
+  }
+  return { models, failed };
+}
+
+/**
+ * One digit through one model: dae's DigitDenoiser.denoise_and_encode for a single image.
+ * @param {Model} model from loadModel
+ * @param {Float32Array} noisy 784 values
+ * @returns {Promise<{image: Float32Array, code: Float32Array|null}>} image clipped to [0, 1];
+ *   code is the bottleneck (dense, conv-latent), else null
+ */
+export async function denoise(model, noisy) {
+  checkImage(noisy, "noisy");
+  const input = new runtime.Tensor(Float32Array.from(noisy), Array.from(model.inputShape));
+  let outputs;
+  try {
+    outputs = await model.compiled.run(input);
+  } finally {
+    input.delete();
+  }
+  try {
+    const [image, code] = model.outputOrder.map((i) => outputs[i].toTypedArray());
+    for (let i = 0; i < image.length; i++) image[i] = Math.min(1, Math.max(0, image[i]));
+    return { image, code: code ?? null };
+  } finally {
+    for (const t of outputs) t.delete();
+  }
+}
+
+// --- drawing ---------------------------------------------------------------------------
+
+/** dae.images.to_uint8: clip to [0, 1], scale to 0-255, round half up. */
+function toGreyRGBA(img) {
+  checkImage(img);
+  const rgba = new Uint8ClampedArray(PIXELS * 4);
+  for (let i = 0; i < PIXELS; i++) {
+    const v = Math.floor(Math.min(1, Math.max(0, img[i] || 0)) * 255 + 0.5);
+    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v;
+    rgba[4 * i + 3] = 255;
+  }
+  return new ImageData(rgba, SIDE, SIDE);
+}
+
+/**
+ * Paint a digit into a canvas at 28×28 (scale it with CSS; `image-rendering: pixelated`
+ * keeps the pixels square).
+ * @param {HTMLCanvasElement} canvas
+ * @param {Float32Array} image
+ */
+export function drawDigit(canvas, image) {
+  canvas.width = SIDE;
+  canvas.height = SIDE;
+  canvas.getContext("2d").putImageData(toGreyRGBA(image), 0, 0);
+}
+
+/**
+ * A digit as a 28×28 greyscale PNG data URL, the same pixels as the server's PNGs, for an <img>.
+ * @param {Float32Array} image
+ * @returns {string}
+ */
+export function digitDataUrl(image) {
+  const canvas = document.createElement("canvas");
+  drawDigit(canvas, image);
+  return canvas.toDataURL("image/png");
+}
