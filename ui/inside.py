@@ -1,0 +1,407 @@
+"""The Inside tab: what a bottleneck DAE has learned, and one trained while you watch.
+
+- The latent map: the codes of the 5,000 gallery digits, projected to 2-D (``dae.latent``),
+  coloured by class, with the Digits tab's digit marked (clean code, noisy code, and an arrow
+  to where the denoiser sends it). It follows that tab's digit and corruption.
+- Click the map: the decoder draws the digit at that point.
+- Interpolation: two gallery digits, 8 decoded steps along the line between their codes,
+  beside the naive 8-step pixel cross-fade.
+- Train one live: a fresh ``dense`` DAE (``dae.live``), loss curve and test digit per epoch.
+
+Why the map is a ``gr.Image`` (PNG) and not a ``gr.ScatterPlot``: Gradio 6.31's native plots
+report a *brushed range* on select, not a clicked point, while ``gr.Image.select`` gives the
+clicked pixel (in the PNG's own pixels, as long as it is not shown larger than it is). The
+scatter, axes and legend are drawn once per model with matplotlib; each digit only adds three
+markers and an arrow with Pillow, so the pixel ↔ map mapping is fixed and exact.
+Small digits go out as inline PNGs in ``gr.HTML`` (no file cache, see ``ui/panels.py``).
+"""
+from __future__ import annotations
+
+import html
+import io
+import threading
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageDraw
+
+from dae import corrupt, images, latent, live
+from dae.registry import MODELS
+
+from .context import Context
+from .digits import from_upload
+from .panels import png_uri
+
+TIME_LIMIT_S = 60
+TRAIN_TIME_LIMIT_S = 180  # the longest live run (MAX_EPOCHS) on a busy 2-core machine
+MAP_SIZE = (720, 560)  # PNG pixels; shown no larger, so a click's pixel is the PNG's pixel
+CLEAN, NOISY, ARROW = (0, 0, 0), (220, 30, 30), (20, 20, 20)
+
+
+# --- the maps, built once per process ------------------------------------------------------
+
+@dataclass
+class MapImage:
+    """One model's map as a PNG background and the affine link between its pixels and the map."""
+
+    space: latent.LatentMap
+    background: np.ndarray  # (H, W, 3) uint8
+    box: tuple[float, float, float, float]  # the axes' data area in PNG pixels: left, top, right, bottom
+
+    def to_pixel(self, x: float, y: float) -> tuple[float, float]:
+        e, (l, t, r, b) = self.space.extent, self.box
+        return l + (x - e.x0) / (e.x1 - e.x0) * (r - l), b - (y - e.y0) / (e.y1 - e.y0) * (b - t)
+
+    def to_map(self, px: float, py: float) -> tuple[float, float] | None:
+        """Map coordinates of a PNG pixel, None outside the axes (the legend, the margins)."""
+        e, (l, t, r, b) = self.space.extent, self.box
+        if not (l <= px <= r and t <= py <= b):
+            return None
+        return e.x0 + (px - l) / (r - l) * (e.x1 - e.x0), e.y0 + (b - py) / (b - t) * (e.y1 - e.y0)
+
+
+def _background(space: latent.LatentMap) -> MapImage:
+    """Scatter, axes and legend, drawn once (matplotlib, off-screen)."""
+    from matplotlib.figure import Figure
+
+    w, h = MAP_SIZE
+    fig = Figure(figsize=(w / 100, h / 100), dpi=100)
+    ax = fig.add_axes((0.09, 0.09, 0.76, 0.84))
+    for k in range(10):
+        p = space.points[space.labels == k]
+        ax.scatter(p[:, 0], p[:, 1], s=4, alpha=0.55, color=f"C{k}", label=str(k), linewidths=0)
+    e = space.extent
+    ax.set_xlim(e.x0, e.x1)
+    ax.set_ylim(e.y0, e.y1)
+    kind = "LDA" if space.projection == "lda" else "PC"
+    ax.set_xlabel(f"{kind} 1")
+    ax.set_ylabel(f"{kind} 2")
+    ax.set_title(f"{space.name}: {space.latent_dim}-number codes of 5,000 held-out digits", fontsize=10)
+    fig.legend(*ax.get_legend_handles_labels(), loc="center right", title="digit", markerscale=4, frameon=False)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    rgb = np.asarray(Image.open(buf).convert("RGB"))
+    l, b, r, t = ax.get_window_extent().extents  # display pixels, origin bottom-left
+    return MapImage(space, rgb, (l, h - t, r, h - b))
+
+
+_MAPS: dict[int, dict[str, MapImage]] = {}
+_MAPS_LOCK = threading.Lock()
+
+
+def maps(ctx: Context) -> dict[str, MapImage]:
+    """The map of each bottleneck model that loaded, built on first use and kept per context."""
+    with _MAPS_LOCK:
+        if id(ctx) not in _MAPS:
+            spaces = latent.build_maps({n: ctx.lab.models[n].model for n in ctx.latent_models}, ctx.digits,
+                                       ctx.labels)
+            _MAPS[id(ctx)] = {n: _background(s) for n, s in spaces.items()}
+        return _MAPS[id(ctx)]
+
+
+def _map_for(ctx: Context, model: str) -> MapImage:
+    """The map of a bottleneck model, or a gr.Error that says which models have one."""
+    have = maps(ctx)
+    if model not in have:
+        if model in MODELS and not MODELS[model].has_latent:
+            raise gr.Error(f"model {model!r} has no bottleneck code; choose one of {list(have)}")
+        raise gr.Error(f"unknown model {model!r}; choose one of {list(have)}")
+    return have[model]
+
+
+# --- the map with one digit's journey ------------------------------------------------------
+
+def _corruption(noise, level, blur, mean, clip) -> corrupt.Corruption:
+    try:
+        return corrupt.from_controls(noise, level, blur or 0.0, mean or 0.0, clip)
+    except (TypeError, ValueError) as e:
+        raise gr.Error(str(e)) from None
+
+
+def _inside(m: MapImage, x: float, y: float) -> tuple[float, float, bool]:
+    """A map point's pixel, pulled onto the axes' edge when it lies off the map."""
+    l, t, r, b = m.box
+    px, py = m.to_pixel(x, y)
+    cx, cy = min(max(px, l), r), min(max(py, t), b)
+    return cx, cy, (cx, cy) == (px, py)
+
+
+def _arrow(draw: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float]) -> None:
+    draw.line([a, b], fill=ARROW, width=3)
+    v = np.subtract(b, a)
+    n = float(np.hypot(*v))
+    if n < 1:
+        return
+    u, side = v / n, np.array([-v[1], v[0]]) / n
+    tip = np.asarray(b)
+    draw.polygon([tuple(tip), tuple(tip - 14 * u + 6 * side), tuple(tip - 14 * u - 6 * side)], fill=ARROW)
+
+
+def draw_journey(m: MapImage, j: latent.Journey) -> tuple[np.ndarray, bool]:
+    """The map with the clean code (black ring), the noisy code (red cross) and an arrow from
+    it to the code of the denoised digit; whether all three lie on the map."""
+    img = Image.fromarray(m.background.copy())
+    d = ImageDraw.Draw(img)
+    (cx, cy, c_in), (nx, ny, n_in), (dx, dy, d_in) = (_inside(m, *p) for p in j.points)
+    _arrow(d, (nx, ny), (dx, dy))
+    d.ellipse([cx - 9, cy - 9, cx + 9, cy + 9], outline=CLEAN, width=3)
+    d.line([nx - 7, ny - 7, nx + 7, ny + 7], fill=NOISY, width=4)
+    d.line([nx - 7, ny + 7, nx + 7, ny - 7], fill=NOISY, width=4)
+    return np.asarray(img), c_in and n_in and d_in
+
+
+def _digit(image: np.ndarray, caption: str, cls: str = "") -> str:
+    return (f'<figure class="inside-digit {cls}"><img src="{png_uri(image)}" alt="{html.escape(caption)}" '
+            f'width="28" height="28"><figcaption>{caption}</figcaption></figure>')
+
+
+def journey_html(j: latent.Journey, on_map: bool) -> str:
+    """The three digits behind the markers, and how far each code lies from the clean one."""
+    to_noisy = float(np.linalg.norm(j.noisy_code - j.clean_code))
+    to_denoised = float(np.linalg.norm(j.denoised_code - j.clean_code))
+    note = "" if on_map else "<p><small>A marker off the map is drawn at its edge.</small></p>"
+    return (f'<div class="inside-row">{_digit(j.clean, "clean ◯")}{_digit(j.noisy, "noisy ✕")}'
+            f'{_digit(j.denoised, "denoised ➜")}</div>'
+            f"<p>Distance from the clean code (all {len(j.clean_code)} numbers): noisy <b>{to_noisy:.2f}</b>, "
+            f"denoised <b>{to_denoised:.2f}</b>.</p>{note}")
+
+
+def show_map(ctx: Context, model: str, clean, noise, level, blur, mean, clip, seed) -> tuple[np.ndarray, str]:
+    """The map for the Digits tab's digit and corruption (the default digit when none was picked)."""
+    m = _map_for(ctx, model)
+    digit = ctx.default_digit() if clean is None else clean
+    j = m.space.journey(digit, _corruption(noise, level, blur, mean, clip), int(seed or 0))
+    img, on_map = draw_journey(m, j)
+    return img, journey_html(j, on_map)
+
+
+def decode_click(ctx: Context, model: str, evt: gr.SelectData) -> str:
+    """The digit the decoder draws where the map was clicked."""
+    m = _map_for(ctx, model)
+    point = m.to_map(*evt.index) if evt.index else None
+    if point is None:
+        return '<p class="inside-hint">That is outside the map: click among the points.</p>'
+    x, y = point
+    return (f'<div class="inside-decoded">{_digit(m.space.decode_point(x, y), "", "inside-big")}'
+            f"<p>decoded at ({x:.2f}, {y:.2f}): the mean code of the {latent.NEIGHBOURS} gallery digits "
+            f"nearest to that point, through {model}'s decoder</p></div>")
+
+
+# --- interpolation ---------------------------------------------------------------------------
+
+def interpolation_html(ctx: Context, model: str, a: int, b: int, steps: int = 8) -> str:
+    """Two rows: decoded steps along the code line, and the pixel cross-fade."""
+    m = _map_for(ctx, model)
+    da, db = ctx.digits[int(a)], ctx.digits[int(b)]
+    rows = [("decoded along the line between the codes", m.space.interpolate(da, db, steps)),
+            ("pixel cross-fade (1 − t)·a + t·b", latent.crossfade(da, db, steps))]
+    ts = np.linspace(0, 1, steps)
+    out = []
+    for title, imgs in rows:
+        cells = "".join(_digit(im, f"t = {t:.2f}") for im, t in zip(imgs, ts))
+        out.append(f'<div class="inside-interp-row"><h4>{title}</h4><div class="inside-row">{cells}</div></div>')
+    return "".join(out)
+
+
+# --- live training ---------------------------------------------------------------------------
+
+def _status(e: live.Epoch | None, message: str, noisy: np.ndarray, clean: np.ndarray, epochs: int = 0) -> str:
+    """The fixed test digit, noisy and as the model stands denoises it, and a progress bar.
+
+    The bar is our own ``<progress>``: Gradio's progress overlay would grey out the very
+    curves and digit the visitor is watching."""
+    shown = e.denoised if e is not None else np.zeros((28, 28), np.float32)
+    score = f"PSNR {e.psnr:.2f} dB" if e is not None else "not trained yet"
+    bar = (f'<progress max="{epochs}" value="{e.epoch if e else 0}" aria-label="epochs done"></progress>'
+           if epochs else "")
+    return (f'<div class="inside-row">{_digit(clean, "held-out digit")}{_digit(noisy, "noisy (σ 0.5)")}'
+            f'{_digit(shown, f"denoised · {score}", "inside-live-out")}</div>{bar}'
+            f'<p class="inside-live-msg">{message}</p>')
+
+
+def _curves(history: list[live.Epoch]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    loss = pd.DataFrame({"epoch": [e.epoch for e in history], "training loss (MSE)": [e.loss for e in history]})
+    psnr = pd.DataFrame({"epoch": [e.epoch for e in history], "test digit PSNR (dB)": [e.psnr for e in history]})
+    return loss, psnr
+
+
+def train_live_view(epochs, seed):
+    """Stream the live run to the page: status, loss curve, PSNR curve after every epoch."""
+    clean, noisy = live.test_digit()
+    history: list[live.Epoch] = []
+    try:
+        n = live.check_epochs(int(epochs) if isinstance(epochs, float) else epochs)
+        yield _status(None, f"Training a fresh dense DAE for {n} epochs…", noisy, clean, n), *_curves([])
+        for e in live.TRAINER.stream(n, int(seed or 0)):
+            history.append(e)
+            msg = (f"Epoch {e.epoch} of {e.epochs}: loss {e.loss:.4f}, {e.elapsed_s:.1f} s"
+                   + (" — done. This model is gone when you leave: nothing was saved." if e.epoch == e.epochs else ""))
+            yield _status(e, msg, noisy, clean, n), *_curves(history)
+    except live.Busy as b:
+        yield _status(None, str(b), noisy, clean), gr.skip(), gr.skip()
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+
+
+# --- layout ----------------------------------------------------------------------------------
+
+def _picker_choices(ctx: Context) -> list[tuple[str, int]]:
+    return [(f"a {ctx.labels[i]} (gallery #{i})", int(i)) for i in ctx.gallery_idx]
+
+
+def build(ctx: Context, digits_view) -> None:
+    """Lay out the tab and wire it; call inside ``gr.Tab``. ``digits_view`` is the Digits tab's
+    view (``clean`` state and ``corruption`` controls), which the map follows."""
+    have = maps(ctx)
+    if not have:
+        gr.Markdown("No model with a bottleneck could be loaded, so there is nothing to look inside.")
+        return
+    first = next(iter(have))
+    gr.Markdown("The codes of the two models with a bottleneck. Each dot is one of the 5,000 held-out "
+                "digits; the map is the 2-D view of the code that separates the classes best (LDA). "
+                "◯ the Digits tab's digit, ✕ the same digit with its noise, ➜ where the denoiser "
+                "sends it. **Click the map** to see what the decoder draws there.", elem_id="inside-intro")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=360):
+            model = gr.Radio(list(have), value=first, label="Model", elem_id="inside-model")
+            init_map, init_journey = show_map(ctx, first, None, "gaussian", 0.5, 0.0, 0.0, True, 0)
+            map_img = gr.Image(init_map, format="png", interactive=False, label="Latent map (click it)",
+                               elem_id="inside-map", buttons=[], show_label=True)
+        with gr.Column(scale=2, min_width=260):
+            decoded = gr.HTML('<p class="inside-hint">Click the map to decode a point.</p>', elem_id="inside-decoded",
+                              label="Decoded")
+            journey = gr.HTML(init_journey, elem_id="inside-journey")
+    follow = dict(fn=lambda *v: show_map(ctx, *v), inputs=[model, digits_view.clean, *digits_view.corruption],
+                  outputs=[map_img, journey], trigger_mode="always_last", show_progress="hidden",
+                  time_limit=TIME_LIMIT_S, api_visibility="private")
+    gr.on([model.change, digits_view.clean.change, *[c.change for c in digits_view.corruption]], **follow)
+
+    def clicked(m: str, evt: gr.SelectData) -> str:
+        return decode_click(ctx, m, evt)
+
+    map_img.select(clicked, model, decoded, show_progress="hidden", api_visibility="private")
+
+    gr.Markdown("### Interpolation: a learned blend against a naive one")
+    choices = _picker_choices(ctx)
+    one, zero = (next(i for _, i in choices if ctx.labels[i] == k) for k in (1, 0))
+    with gr.Row():
+        a = gr.Dropdown(choices, value=one, label="From", elem_id="inside-from")
+        b = gr.Dropdown(choices, value=zero, label="To", elem_id="inside-to")
+    interp = gr.HTML(interpolation_html(ctx, first, one, zero), elem_id="inside-interp")
+    gr.on([model.change, a.change, b.change], lambda m, i, j: interpolation_html(ctx, m, i, j), [model, a, b],
+          interp, trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+
+    gr.Markdown(f"### Train one live\nA fresh `dense` DAE from random weights, on 4,000 gallery digits "
+                f"(the 1,000 held-out ones, which the Digits tab shows, are not among them), about 20–30 s. "
+                f"One training at a time for the whole server; nothing is saved.")
+    with gr.Row():
+        epochs = gr.Slider(1, live.MAX_EPOCHS, value=live.DEFAULT_EPOCHS, step=1, label="Epochs",
+                           elem_id="inside-epochs")
+        seed = gr.Number(0, precision=0, minimum=0, label="Seed", elem_id="inside-seed")
+        go = gr.Button("Train one live", variant="primary", elem_id="inside-train")
+    clean, noisy = live.test_digit()
+    status = gr.HTML(_status(None, "Press the button to start.", noisy, clean), elem_id="inside-live")
+    with gr.Row():
+        loss_plot = gr.LinePlot(x="epoch", y="training loss (MSE)", height=260, label="loss", elem_id="inside-loss")
+        psnr_plot = gr.LinePlot(x="epoch", y="test digit PSNR (dB)", height=260, label="PSNR",
+                                elem_id="inside-psnr")
+    go.click(train_live_view, [epochs, seed], [status, loss_plot, psnr_plot], concurrency_limit=4,
+             show_progress="hidden",
+             concurrency_id="inside-train", time_limit=TRAIN_TIME_LIMIT_S, api_visibility="private")
+
+
+# --- the named API endpoints -----------------------------------------------------------------
+
+def _number(value, name: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v):
+        raise gr.Error(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
+def _whole(value, name: str) -> int:
+    v = _number(value, name)
+    if not v.is_integer():
+        raise gr.Error(f"{name} must be a whole number, got {value!r}")
+    return int(v)
+
+
+def encode(ctx: Context, image, model="dense", noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True,
+           seed=0) -> dict:
+    """An image file → the clean, noisy and denoised codes with their map positions."""
+    m = _map_for(ctx, model)
+    clean = from_upload(image)
+    c = _corruption(noise, _number(sigma, "sigma"), _number(blur, "blur"), _number(mean, "mean"), clip)
+    j = m.space.journey(clean, c, _whole(seed, "seed"))
+    return {"model": model, **j.as_dict(), "map_extent": m.space.extent.as_dict(),
+            "projection": m.space.projection}
+
+
+def decode_point(ctx: Context, model="dense", x=0.0, y=0.0) -> np.ndarray:
+    """Map coordinates → the decoded 28×28 digit (uint8)."""
+    m = _map_for(ctx, model)
+    try:
+        return images.to_uint8(m.space.decode_point(_number(x, "x"), _number(y, "y")))
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+
+
+def interpolate(ctx: Context, image_a, image_b, model="dense", steps=8) -> list[tuple[np.ndarray, str]]:
+    """Two image files → the decoded steps along the line between their codes."""
+    m = _map_for(ctx, model)
+    a, b = from_upload(image_a), from_upload(image_b)
+    n = _whole(steps, "steps")
+    try:
+        out = m.space.interpolate(a, b, n)
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+    return [(images.to_uint8(im), f"t = {t:.2f}") for im, t in zip(out, np.linspace(0, 1, n))]
+
+
+def train_live(epochs=live.DEFAULT_EPOCHS, seed=0):
+    """Stream JSON after every epoch; the last one has ``"status": "done"``. A second caller
+    while one runs gets ``"status": "busy"`` with the message and seconds left (not an error)."""
+    try:
+        n, s = live.check_epochs(_whole(epochs, "epochs")), _whole(seed, "seed")
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+    history: list[dict] = []
+    try:
+        for e in live.TRAINER.stream(n, s):
+            history.append(e.as_dict())
+            yield {"status": "done" if e.epoch == n else "training", "epoch": e.epoch, "epochs": n, "seed": s,
+                   "history": history}
+    except live.Busy as b:
+        yield {"status": "busy", "message": str(b), "seconds_left": round(b.seconds_left, 1), "history": []}
+
+
+def api(ctx: Context) -> None:
+    """Register ``/encode``, ``/decode_point``, ``/interpolate`` and ``/train_live``; call inside
+    the hidden ``gr.Column`` that holds the named endpoints."""
+    maps(ctx)  # at start-up, not on the first request
+    f1, f2, model = gr.File(), gr.File(), gr.Textbox("dense")
+    noise, sigma, blur, mean = gr.Textbox("gaussian"), gr.Number(0.5), gr.Number(0.0), gr.Number(0.0)
+    clip, seed = gr.Checkbox(True), gr.Number(0)
+    x, y, steps, epochs = gr.Number(0.0), gr.Number(0.0), gr.Number(8), gr.Number(live.DEFAULT_EPOCHS)
+
+    def enc(image, model="dense", noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True, seed=0):
+        return encode(ctx, image, model, noise, sigma, blur, mean, clip, seed)
+
+    def dec(model="dense", x=0.0, y=0.0):
+        return decode_point(ctx, model, x, y)
+
+    def interp(image_a, image_b, model="dense", steps=8):
+        return interpolate(ctx, image_a, image_b, model, steps)
+
+    gr.Button().click(enc, [f1, model, noise, sigma, blur, mean, clip, seed], gr.JSON(), api_name="encode",
+                      time_limit=TIME_LIMIT_S)
+    gr.Button().click(dec, [model, x, y], gr.Image(format="png"), api_name="decode_point", time_limit=TIME_LIMIT_S)
+    gr.Button().click(interp, [f1, f2, model, steps], gr.Gallery(format="png"), api_name="interpolate",
+                      time_limit=TIME_LIMIT_S)
+    gr.Button().click(train_live, [epochs, seed], gr.JSON(), api_name="train_live", concurrency_limit=4,
+                      concurrency_id="inside-train", time_limit=TRAIN_TIME_LIMIT_S)
