@@ -83,42 +83,50 @@ def assets_app():
     demo.close()
 
 
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
 @pytest.fixture(scope="module")
-def page(assets_app):
-    """The app's page with ui/digits_browser.js imported as `window.dj`, the runtime and all
-    five models loaded (`window.models`)."""
+def browser():
     if not CHROMIUM and not os.environ.get("CI"):
         pytest.skip("no chromium on this machine (apt-get install chromium)")
     assert CHROMIUM, "CI must have chromium (.ci/run installs it)"
     from playwright.sync_api import sync_playwright
 
-    url, man = assets_app
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        pg = browser.new_page()
-        pg.goto(url + "/")
-        failed = pg.evaluate("""async (man) => {
-            // float32 arrays travel as base64 both ways: JSON lists of 150,000 numbers are slow
-            window.unpack = (b64) => new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
-            window.pack = (arrays) => {
-                const flat = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-                arrays.reduce((at, a) => (flat.set(a, at), at + a.length), 0);
-                const bytes = new Uint8Array(flat.buffer);
-                let s = "";
-                for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-                return btoa(s);
-            };
-            window.dj = await import(man.module);
-            await dj.loadRuntime(man.runtime);
-            const {models, failed} = await dj.loadModels(man.models);
-            window.models = models;
-            return failed;
-        }""", man)
-        assert failed == {}, failed
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, assets_app):
+    """The app's page with ui/digits_browser.js imported as `window.dj`, the runtime and all
+    five models loaded (`window.models`)."""
+    url, man = assets_app
+    pg = browser.new_page()
+    pg.goto(url + "/")
+    failed = pg.evaluate("""async (man) => {
+        // float32 arrays travel as base64 both ways: JSON lists of 150,000 numbers are slow
+        window.unpack = (b64) => new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
+        window.pack = (arrays) => {
+            const flat = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+            arrays.reduce((at, a) => (flat.set(a, at), at + a.length), 0);
+            const bytes = new Uint8Array(flat.buffer);
+            let s = "";
+            for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+            return btoa(s);
+        };
+        window.dj = await import(man.module);
+        await dj.loadRuntime(man.runtime);
+        const {models, failed} = await dj.loadModels(man.models);
+        window.models = models;
+        return failed;
+    }""", man)
+    assert failed == {}, failed
+    yield pg
+    pg.close()
 
 
 def _pack(images: np.ndarray) -> str:
@@ -293,3 +301,32 @@ def test_assets_are_served_as_a_browser_needs_them(assets_app):
     for name, entry in man["models"].items():
         _, body = get(entry["url"])
         assert hashlib.sha256(body).hexdigest() == entry["sha256"], name
+
+
+def test_load_failures_reject_with_a_reason(browser, assets_app):
+    """What phase 2's fallback relies on: a blocked wasm rejects loadRuntime (no hang), and a
+    model that is missing, altered or withheld by the manifest lands in loadModels' failed."""
+    url, man = assets_app
+    pg = browser.new_page()
+    pg.route("**/*.wasm", lambda route: route.abort())
+    pg.goto(url + "/")
+    why = pg.evaluate("""async (man) => {
+        const dj = await import(man.module);
+        try { await dj.loadRuntime(man.runtime); return null; } catch (e) { return String(e.message); }
+    }""", man)
+    assert why.startswith("the in-browser runtime did not load: ")  # then Emscripten's "Aborted(…)"
+
+    pg.unroute("**/*.wasm")
+    models = dict(man["models"])
+    models["dense"] = {**models["dense"], "url": models["dense"]["url"].replace("dense.tflite", "nope.tflite")}
+    models["unet"] = {**models["unet"], "sha256": "0" * 64}
+    models["conv-pool"] = {"browser": False, "why": "conv-pool.tflite is stale", "has_latent": False}
+    failed = pg.evaluate("""async ([man, models]) => {
+        const dj = await import(man.module);
+        await dj.loadRuntime(man.runtime);  // the failed attempt above does not stick
+        return (await dj.loadModels(models, ["dense", "unet", "conv-pool", "conv-latent"])).failed;
+    }""", [man, models])
+    pg.close()
+    assert set(failed) == {"dense", "unet", "conv-pool"}
+    assert "HTTP 403" in failed["dense"] or "HTTP 404" in failed["dense"]
+    assert "sha256" in failed["unet"] and failed["conv-pool"] == "conv-pool.tflite is stale"

@@ -261,7 +261,8 @@ let runtime = null; // the LiteRT.js module namespace, once loaded
 /**
  * Load LiteRT.js and its single-threaded wasm build, once per page (later calls return the
  * same promise). Needs WebAssembly with relaxed SIMD (Chrome/Edge 114+); without it, or if a
- * file fails to load, the promise rejects with an Error whose message says why.
+ * file fails to load, the promise rejects with an Error whose message starts "the in-browser
+ * runtime did not load: " and says why; a later call tries again.
  * @param {string|URL} runtimeUrl the folder holding litert.js and the wasm build
  *   (manifest.runtime); relative URLs resolve against the page
  * @returns {Promise<void>}
@@ -284,7 +285,9 @@ export function loadRuntime(runtimeUrl) {
   })().catch((e) => {
     loadRuntime.promise = null; // a later call may try again
     globalThis.Module = undefined; // the loader consumes it only on success
-    throw e instanceof Error ? e : new Error(`the runtime failed to load: ${e?.type ?? e}`);
+    // a failed <script> rejects with its error Event; a blocked wasm with Emscripten's abort
+    const detail = e instanceof Error ? e.message : e?.target?.src ? `could not load ${e.target.src}` : String(e);
+    throw new Error(`the in-browser runtime did not load: ${detail}`, { cause: e });
   });
   return loadRuntime.promise;
 }
