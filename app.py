@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-import gradio as gr
+if "--verbose" in sys.argv[1:]:  # decided before dae first imports TensorFlow (see dae/quiet.py)
+    os.environ["DAE_VERBOSE"] = "1"
 
-from ui import api, digits, gradio_fixes, models, photos, robustness
-from ui.context import Context
+import gradio as gr  # noqa: E402
+
+from ui import api, digits, gradio_fixes, inside, models, photos, robustness  # noqa: E402
+from ui.context import Context  # noqa: E402
 
 # --- limits set on purpose (README lists them) ---------------------------------------
 MAX_FILE_SIZE = "20mb"
@@ -33,7 +37,7 @@ CURVES = robustness.Curves(CTX)
 
 
 def build() -> gr.Blocks:
-    """The whole page: a title line, four tabs, and the hidden API endpoints."""
+    """The whole page: a title line, five tabs, and the hidden API endpoints."""
     with gr.Blocks(title="Denoising autoencoders, live", delete_cache=(600, 1800), fill_width=True) as demo:
         gr.Markdown("## Denoising autoencoders, live <small>pick a held-out MNIST digit, move the noise, "
                     "and watch every denoiser answer side by side</small>", elem_id="title")
@@ -43,12 +47,15 @@ def build() -> gr.Blocks:
             view = digits.build(CTX)
         with gr.Tab("Photos") as photos_tab:
             photos.build(CTX, photos_tab)
+        with gr.Tab("Inside"):
+            inside.build(CTX, view)
         with gr.Tab("Robustness") as robust_tab:
             robustness.build(CTX, CURVES, robust_tab, view.corruption[0], view.corruption[1])
         with gr.Tab("Models"):
             models.build(CTX)
         with gr.Column(visible=False):
             api.build(CTX)
+            inside.api(CTX)
     return demo
 
 
@@ -66,6 +73,7 @@ def main() -> None:
     p.add_argument("--host", default=None, help="default: $GRADIO_SERVER_NAME or 127.0.0.1")
     p.add_argument("--port", type=int, default=None, help="default: $GRADIO_SERVER_PORT or 7860")
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link (off by default)")
+    p.add_argument("--verbose", action="store_true", help="keep TensorFlow's start-up messages (as DAE_VERBOSE=1)")
     a = p.parse_args()
     CTX.lab.warm()
     demo = serve(build(), a.host, a.port, share=a.share)

@@ -35,13 +35,15 @@ def wait_for(url: str, timeout: float = 180) -> float:
     raise TimeoutError(f"{url} did not answer in {timeout} s")
 
 
-def start_app(*extra: str, env: dict | None = None) -> tuple[subprocess.Popen, str, float]:
-    """`python app.py` on a free loopback port; returns the process, its URL, start-up seconds."""
+def start_app(*extra: str, env: dict | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str, float]:
+    """`python app.py` on a free loopback port; returns the process, its URL, start-up seconds.
+    With ``log``, the server's stdout and stderr go to that file (to count its exceptions)."""
     port = free_port()
     t0 = time.perf_counter()
+    out = log.open("w") if log else subprocess.DEVNULL
     proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *extra],
                             cwd=ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     return proc, url, wait_for(url) - t0
 
@@ -66,7 +68,7 @@ def save(name: str, result: dict) -> Path:
     return path
 
 
-def echo_server(n_models: int) -> tuple[object, str]:
+def echo_server(n_models: int, port: int | None = None) -> tuple[object, str]:
     """A trivial Gradio app whose endpoints do no work: Gradio's own floor.
 
     ``/echo_digit`` and ``/echo_photo`` have exactly the inputs and outputs of
@@ -95,6 +97,6 @@ def echo_server(n_models: int) -> tuple[object, str]:
         gr.Button().click(read, f, img1, api_name="echo")
         gr.Button().click(echo_digit, f, [img1, gal, js], api_name="echo_digit")
         gr.Button().click(echo_photo, f, [img1, img2, js], api_name="echo_photo")
-    port = free_port()
+    port = port or free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{port}/"

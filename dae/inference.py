@@ -31,6 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import quiet
 from .fold import fold_batchnorm
 from .images import as_batch as check_images
 from .registry import MODELS, spec
@@ -160,7 +161,8 @@ class LiteRunner:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the deprecation notice, see above
             self._it = tf.lite.Interpreter(model_content=flatbuffer, num_threads=min(4, usable_cores()))
-        self._it.allocate_tensors()
+        with quiet.filtered_stderr():  # TFLite's XNNPACK banner: only fd 2 hides it (dae.quiet)
+            self._it.allocate_tensors()
         self._input = self._it.get_input_details()[0]["index"]
         # outputs ordered by rank, highest first: the image, then the code if there is one
         outs = sorted(self._it.get_output_details(), key=lambda d: -len(d["shape"]))

@@ -1,0 +1,220 @@
+"""A room opening the link at once, measured (issue #18's numbers).
+
+    python benchmarks/crowd.py            # about 4 minutes; writes benchmarks/results/crowd.json
+    python benchmarks/crowd.py --quick    # a smaller run of each part
+
+1. The API: 32 clients × 20 identical ``/denoise_digit`` requests, 8 × 5 identical
+   ``/denoise_photo`` ones; failed requests and exceptions in the server's log.
+2. Throughput of the page's own digit event (``/digit_view``, what the σ slider sends) with 16
+   concurrent clients, against Gradio's one-image echo app measured in the same run (its
+   floor: a file in, one image out, no work). Both servers are separate processes.
+3. A real browser (Debian's chromium): one visitor's σ steps, then 8 visitors stepping at
+   once, 10 steps each: the time from the key press to a new ``#out-unet-wide`` image, lost
+   steps (none arrived within 10 s) and broken images.
+
+Traffic goes only to servers this script starts on 127.0.0.1; every loop is bounded.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, free_port, percentiles, save, start_app, wait_for  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+PAGE_EVENT = ("gaussian", 0.5, 0.0, 0.0, True, 0, ["dense", "conv-latent", "conv-pool", "unet", "unet-wide"], False)
+
+
+def cpu() -> str:
+    """The CPU model and its widest vector extension, for the record."""
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    name = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")),
+                platform.processor())
+    ext = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{name} ({ext}, {os.cpu_count()} cores)"
+
+
+def inputs() -> dict[str, str]:
+    from PIL import Image
+
+    from dae import data
+
+    tmp = Path(tempfile.mkdtemp())
+    Image.fromarray((data.heldout_digits(1)[0, ..., 0] * 255).astype(np.uint8)).save(tmp / "d.png")
+    Image.fromarray((data.sample_photo("coffee")[:256, :256] * 255).astype(np.uint8)).save(tmp / "p.png")
+    return {"digit": str(tmp / "d.png"), "photo": str(tmp / "p.png")}
+
+
+def server_exceptions(log: Path) -> int:
+    """Tracebacks and uvicorn's 'Exception in ASGI application' lines in a server's log."""
+    text = log.read_text(errors="replace")
+    return text.count("Traceback (most recent call last)") + text.count("Exception in ASGI application")
+
+
+def crowd(url: str, clients: int, requests: int, call) -> dict:
+    """``clients`` visitors at once, each with its own Client, each sending ``requests`` identical calls."""
+    from gradio_client import Client
+
+    def visitor(_):
+        c, times, errors = Client(url, verbose=False), [], []
+        for _ in range(requests):
+            t = time.perf_counter()
+            try:
+                call(c)
+                times.append(time.perf_counter() - t)
+            except Exception as e:  # counted, not raised: the point is to see how many
+                errors.append(f"{type(e).__name__}: {e}")
+        return times, errors
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(visitor, range(clients)))
+    times = [x for r in results for x in r[0]]
+    errors = [x for r in results for x in r[1]]
+    return {"clients": clients, "requests_each": requests, "errors": len(errors), "first_errors": errors[:3],
+            "wall_s": round(time.perf_counter() - t, 1), **percentiles(times or [0.0])}
+
+
+def throughput(url: str, clients: int, seconds: float, call) -> dict:
+    """Completed requests per second with ``clients`` callers looping for ``seconds``."""
+    from gradio_client import Client
+
+    end = time.perf_counter() + seconds
+
+    def visitor(_):
+        c, done, errors = Client(url, verbose=False), 0, 0
+        while time.perf_counter() < end:
+            try:
+                call(c)
+                done += 1
+            except Exception:
+                errors += 1
+        return done, errors
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(visitor, range(clients)))
+    wall = time.perf_counter() - t
+    done = sum(r[0] for r in results)
+    return {"clients": clients, "requests": done, "errors": sum(r[1] for r in results),
+            "requests_per_s": round(done / wall, 1)}
+
+
+def start_echo(log: Path) -> tuple[subprocess.Popen, str]:
+    """Gradio's own floor (benchmarks/common.py:echo_server) in a process of its own."""
+    port = free_port()
+    code = ("import time, benchmarks.common as c; import gradio as gr; "
+            f"d, _ = c.echo_server(5, port={port}); time.sleep(10**6)")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    wait_for(url)
+    return proc, url
+
+
+# --- the browser ------------------------------------------------------------------------
+
+_NEW_IMAGE = "old => document.querySelector('#out-unet-wide img').src !== old"
+_BROKEN = "() => [...document.querySelectorAll('#panels img')].filter(i => !i.complete || i.naturalWidth === 0).length"
+
+
+async def _visitor(browser, url: str, steps: int) -> tuple[list[float], int, int]:
+    """Open the page, then press → on the σ slider ``steps`` times, each time waiting for a
+    new unet-wide image: (seconds per step, lost steps, broken images seen)."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 720})
+    await page.goto(url)
+    await page.locator("#out-unet-wide img").wait_for(timeout=60_000)
+    slider = page.locator("#sigma input[type=range]")
+    await slider.focus()
+    times, lost, broken = [], 0, 0
+    for _ in range(steps):
+        old = await page.locator("#out-unet-wide img").get_attribute("src")
+        t = time.perf_counter()
+        await page.keyboard.press("ArrowRight")
+        try:
+            await page.wait_for_function(_NEW_IMAGE, arg=old, timeout=10_000, polling="raf")
+            times.append(time.perf_counter() - t)
+        except Exception:  # Playwright's TimeoutError: the step never arrived
+            lost += 1
+        broken += await page.evaluate(_BROKEN)
+    await page.close()
+    return times, lost, broken
+
+
+async def _browser(url: str, visitors: int, steps: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        t = time.perf_counter()
+        results = await asyncio.gather(*[_visitor(browser, url, steps) for _ in range(visitors)])
+        wall = time.perf_counter() - t
+        await browser.close()
+    times = [x for r in results for x in r[0]]
+    return {"visitors": visitors, "steps_each": steps, "lost_steps": sum(r[1] for r in results),
+            "broken_images": sum(r[2] for r in results), "wall_s": round(wall, 1), **percentiles(times or [0.0])}
+
+
+def browser_steps(url: str, visitors: int, steps: int) -> dict:
+    if not CHROMIUM:
+        return {"skipped": "no chromium (apt-get install chromium)"}
+    return asyncio.run(_browser(url, visitors, steps))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smaller counts: a smoke run")
+    a = p.parse_args()
+    from gradio_client import handle_file
+
+    n = (8, 4, 4, 2, 5.0, 5) if a.quick else (32, 20, 8, 5, 20.0, 20)
+    files, logs = inputs(), Path(tempfile.mkdtemp())
+    result: dict = {"cpu": cpu(), "quick": a.quick}
+    proc, url, startup = start_app(log=logs / "app.log")
+    echo, echo_url = start_echo(logs / "echo.log")
+    try:
+        print(f"app up in {startup:.1f} s on {result['cpu']}")
+        digit = lambda c: c.predict(image=handle_file(files["digit"]), api_name="/denoise_digit")  # noqa: E731
+        photo = lambda c: c.predict(image=handle_file(files["photo"]), sigma=25, api_name="/denoise_photo")  # noqa: E731
+        result["api_digit_identical"] = crowd(url, n[0], n[1], digit)
+        print("API /denoise_digit, identical:", result["api_digit_identical"])
+        result["api_photo_identical"] = crowd(url, n[2], n[3], photo)
+        print("API /denoise_photo, identical:", result["api_photo_identical"])
+        event = lambda c: c.predict(*PAGE_EVENT, api_name="/digit_view")  # noqa: E731
+        echo_call = lambda c: c.predict(handle_file(files["digit"]), api_name="/echo")  # noqa: E731
+        result["throughput_page_event"] = throughput(url, 16, n[4], event)
+        result["throughput_echo_one_image"] = throughput(echo_url, 16, n[4], echo_call)
+        ratio = result["throughput_page_event"]["requests_per_s"] / result["throughput_echo_one_image"]["requests_per_s"]
+        result["throughput_ratio_page_event_to_echo"] = round(ratio, 2)
+        print("throughput, 16 clients: page event", result["throughput_page_event"], "echo",
+              result["throughput_echo_one_image"], f"ratio {ratio:.2f}")
+        result["browser_one_visitor"] = browser_steps(url, 1, n[5])
+        print("browser, one visitor:", result["browser_one_visitor"])
+        result["browser_eight_visitors"] = browser_steps(url, 8, 10)
+        print("browser, 8 visitors:", result["browser_eight_visitors"])
+    finally:
+        for pr in (proc, echo):
+            pr.terminate()
+            pr.wait(30)
+    result["server_exceptions"] = server_exceptions(logs / "app.log")
+    result["echo_server_exceptions"] = server_exceptions(logs / "echo.log")
+    print(f"server exceptions: app {result['server_exceptions']}, echo {result['echo_server_exceptions']}")
+    print(f"wrote {save('crowd_quick' if a.quick else 'crowd', result)}")
+
+
+if __name__ == "__main__":
+    main()
