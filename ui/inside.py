@@ -87,18 +87,19 @@ def _background(space: latent.LatentMap) -> MapImage:
     return MapImage(space, rgb, (l, h - t, r, h - b))
 
 
-_MAPS: dict[int, dict[str, MapImage]] = {}
+_MAPS: dict[int, tuple[Context, dict[str, MapImage]]] = {}  # the context is kept so its id is never reused
 _MAPS_LOCK = threading.Lock()
 
 
 def maps(ctx: Context) -> dict[str, MapImage]:
-    """The map of each bottleneck model that loaded, built on first use and kept per context."""
+    """The map of each bottleneck model that loaded, built on first use and kept per context
+    (``Context`` is not hashable, hence the id)."""
     with _MAPS_LOCK:
         if id(ctx) not in _MAPS:
             spaces = latent.build_maps({n: ctx.lab.models[n].model for n in ctx.latent_models}, ctx.digits,
                                        ctx.labels)
-            _MAPS[id(ctx)] = {n: _background(s) for n, s in spaces.items()}
-        return _MAPS[id(ctx)]
+            _MAPS[id(ctx)] = (ctx, {n: _background(s) for n, s in spaces.items()})
+        return _MAPS[id(ctx)][1]
 
 
 def _map_for(ctx: Context, model: str) -> MapImage:
