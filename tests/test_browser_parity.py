@@ -69,7 +69,8 @@ def test_a_stale_or_missing_export_stays_on_the_server(tmp_path):
 
 @pytest.fixture(scope="module")
 def assets_app():
-    """A bare Gradio app that serves what ui.browser_assets registers: (URL, manifest)."""
+    """A bare Gradio app that serves what ui.browser_assets registers and puts the manifest on
+    its page (launch(head=...)), as the real app will: (URL, manifest)."""
     import gradio as gr
 
     from ui import browser_assets
@@ -78,7 +79,8 @@ def assets_app():
     with gr.Blocks() as demo:
         gr.Markdown("browser parity")
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                head=browser_assets.head_script(man))
     yield f"http://127.0.0.1:{port}", man
     demo.close()
 
@@ -107,7 +109,10 @@ def page(browser, assets_app):
     url, man = assets_app
     pg = browser.new_page()
     pg.goto(url + "/")
-    failed = pg.evaluate("""async (man) => {
+    pg.wait_for_function("() => window.daeBrowser !== undefined")
+    assert pg.evaluate("window.daeBrowser") == man  # what head_script put on the page
+    failed = pg.evaluate("""async () => {
+        const man = window.daeBrowser;
         // float32 arrays travel as base64 both ways: JSON lists of 150,000 numbers are slow
         window.unpack = (b64) => new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
         window.pack = (arrays) => {
@@ -123,7 +128,7 @@ def page(browser, assets_app):
         const {models, failed} = await dj.loadModels(man.models);
         window.models = models;
         return failed;
-    }""", man)
+    }""")
     assert failed == {}, failed
     yield pg
     pg.close()

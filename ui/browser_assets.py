@@ -8,7 +8,8 @@ The browser path runs the very ``weights/<name>.tflite`` files the server runs, 
 - ``register()`` registers them (call it once, before ``launch``);
 - ``urls()`` are the page's entry points: the ES module and the runtime's folder;
 - ``manifest()`` lists, per digit model, the served file's URL, sha256 and size, or why the
-  model stays on the server (a missing or stale export is never registered, never served).
+  model stays on the server (a missing or stale export is never registered, never served);
+- ``head_script()`` puts it on the page (``window.daeBrowser``) through ``launch(head=...)``.
 
 Transfer (Gradio 6.31): its Brotli middleware (gzip fallback) compresses responses by file
 extension only (.js, .json, .html, .css, …; ``gradio/brotli_middleware.py``), so the two .js
@@ -17,6 +18,7 @@ files travel compressed while the .wasm and the .tflite files travel as they are
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 from pathlib import Path
 from urllib.parse import quote
@@ -114,3 +116,11 @@ def register(weights_dir: str | Path | None = None) -> dict:
     ensure_wasm_mime()
     gr.set_static_paths(static_paths(weights_dir))
     return manifest(weights_dir)
+
+
+def head_script(manifest: dict, name: str = "daeBrowser") -> str:
+    """A ``<script>`` for ``launch(head=...)`` that sets ``window.<name>`` to the manifest, so
+    the page's JS finds it before the runtime loads. ``<`` is escaped so that no value can
+    close the tag."""
+    payload = json.dumps(manifest, separators=(",", ":")).replace("<", "\\u003c")
+    return f"<script>window.{name} = {payload};</script>"
