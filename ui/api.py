@@ -12,10 +12,9 @@ from dae import corrupt, images
 from dae.baselines import PHOTO_BASELINES
 
 from . import photos
-from .context import Context
+from .context import Context, TIME_LIMIT_S
 from .digits import from_upload
 
-TIME_LIMIT_S = 60
 
 
 def denoise_digit(ctx: Context, image, noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True, seed=0,

@@ -10,6 +10,8 @@ from dae import MODELS, data, service
 from dae.baselines import DIGIT_BASELINES
 from dae.inference import WEIGHTS_DIR
 
+# The limit every event of the page gets (the server-wide ones are set in app.py).
+TIME_LIMIT_S = 60  # seconds per request; README's limits table
 GALLERY_PER_CLASS = 4  # digits per class in the Digits tab's picker: 4 rows of 10 fit a projector
 
 

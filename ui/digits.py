@@ -14,9 +14,8 @@ import numpy as np
 from dae import corrupt, images, service
 
 from . import panels
-from .context import GALLERY_PER_CLASS, Context
+from .context import Context, GALLERY_PER_CLASS, TIME_LIMIT_S
 
-TIME_LIMIT_S = 60
 
 
 @dataclass

@@ -30,11 +30,10 @@ from PIL import Image, ImageDraw
 from dae import corrupt, images, latent, live
 from dae.registry import MODELS
 
-from .context import Context
+from .context import Context, TIME_LIMIT_S
 from .digits import from_upload
 from .panels import png_uri
 
-TIME_LIMIT_S = 60
 TRAIN_TIME_LIMIT_S = 180  # the longest live run (MAX_EPOCHS) on a busy 2-core machine
 MAP_SIZE = (720, 560)  # PNG pixels; shown no larger, so a click's pixel is the PNG's pixel
 CLEAN, NOISY, ARROW = (0, 0, 0), (220, 30, 30), (20, 20, 20)

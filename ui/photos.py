@@ -11,9 +11,8 @@ import numpy as np
 from dae import corrupt, data, images, service
 from dae.baselines import PHOTO_BASELINES
 
-from .context import Context
+from .context import Context, TIME_LIMIT_S
 
-TIME_LIMIT_S = 60
 OUT_DIR = Path(tempfile.mkdtemp(prefix="dae-downloads-"))
 
 
