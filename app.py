@@ -47,8 +47,8 @@ def build() -> gr.Blocks:
             view = digits.build(CTX)
         with gr.Tab("Photos") as photos_tab:
             photos.build(CTX, photos_tab)
-        with gr.Tab("Inside"):
-            inside.build(CTX, view)
+        with gr.Tab("Inside") as inside_tab:
+            inside.build(CTX, view, inside_tab)
         with gr.Tab("Robustness") as robust_tab:
             robustness.build(CTX, CURVES, robust_tab, view.corruption[0], view.corruption[1])
         with gr.Tab("Models"):

@@ -1,13 +1,10 @@
 """The Inside tab's endpoints through gradio_client, and a browser that clicks the latent map.
 
-Served by the real app once app.py builds the tab (``ui.inside``); until then by a small page
-with the tab alone and a stand-in for the Digits tab's controls.
+Served by the real app (tests/conftest.py).
 """
 import os
 import shutil
 import time
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,43 +12,15 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from dae import data, latent, live
-from tests.conftest import ROOT, free_port
+
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _app_has_inside() -> bool:
-    return "inside" in (ROOT / "app.py").read_text()
-
-
 @pytest.fixture(scope="module")
-def inside_url(request):
-    """The real app when it has the tab, else the tab on its own page."""
-    if _app_has_inside():
-        yield request.getfixturevalue("app_url")
-        return
-    import gradio as gr
-
-    from dae import corrupt
-    from ui import gradio_fixes, inside
-    from ui.context import Context
-
-    gradio_fixes.install()
-    ctx = Context.create()
-    with gr.Blocks() as demo:
-        with gr.Tab("Inside"):
-            view = SimpleNamespace(clean=gr.State(), corruption=[
-                gr.Radio(list(corrupt.NOISE_KINDS), value="gaussian"), gr.Slider(0, 1.5, value=0.5),
-                gr.Slider(0, 3, value=0), gr.Slider(-0.5, 0.5, value=0), gr.Checkbox(True), gr.Number(0)])
-            inside.build(ctx, view)
-        with gr.Column(visible=False):
-            inside.api(ctx)
-    port = free_port()
-    demo.queue(default_concurrency_limit=2).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-        css_paths=[ROOT / "ui" / "inside.css"])
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+def inside_url(app_url):
+    """The real app, which has the Inside tab."""
+    return app_url
 
 
 @pytest.fixture(scope="module")

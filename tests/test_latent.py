@@ -1,5 +1,4 @@
 """Inside the bottleneck models (dae.latent) and the live training (dae.live), no Gradio."""
-import threading
 import time
 
 import numpy as np

@@ -251,9 +251,12 @@ def _picker_choices(ctx: Context) -> list[tuple[str, int]]:
     return [(f"a {ctx.labels[i]} (gallery #{i})", int(i)) for i in ctx.gallery_idx]
 
 
-def build(ctx: Context, digits_view) -> None:
-    """Lay out the tab and wire it; call inside ``gr.Tab``. ``digits_view`` is the Digits tab's
-    view (``clean`` state and ``corruption`` controls), which the map follows."""
+def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
+    """Lay out the tab and wire it; call inside ``gr.Tab`` (``tab``). ``digits_view`` is the
+    Digits tab's view (``clean`` state and ``corruption`` controls): the map follows them
+    whenever this tab is opened. It does not redraw on every slider step of the Digits tab:
+    those steps happen while this tab is hidden, and a redraw each would cost every visitor a
+    request (and the in-browser path must send none)."""
     have = maps(ctx)
     if not have:
         gr.Markdown("No model with a bottleneck could be loaded, so there is nothing to look inside.")
@@ -276,7 +279,7 @@ def build(ctx: Context, digits_view) -> None:
     follow = dict(fn=lambda *v: show_map(ctx, *v), inputs=[model, digits_view.clean, *digits_view.corruption],
                   outputs=[map_img, journey], trigger_mode="always_last", show_progress="hidden",
                   time_limit=TIME_LIMIT_S, api_visibility="private")
-    gr.on([model.change, digits_view.clean.change, *[c.change for c in digits_view.corruption]], **follow)
+    gr.on([model.change, tab.select], **follow)
 
     def clicked(m: str, evt: gr.SelectData) -> str:
         return decode_click(ctx, m, evt)
@@ -293,9 +296,9 @@ def build(ctx: Context, digits_view) -> None:
     gr.on([model.change, a.change, b.change], lambda m, i, j: interpolation_html(ctx, m, i, j), [model, a, b],
           interp, trigger_mode="always_last", show_progress="hidden", api_visibility="private")
 
-    gr.Markdown(f"### Train one live\nA fresh `dense` DAE from random weights, on 4,000 gallery digits "
-                f"(the 1,000 held-out ones, which the Digits tab shows, are not among them), about 20–30 s. "
-                f"One training at a time for the whole server; nothing is saved.")
+    gr.Markdown("### Train one live\nA fresh `dense` DAE from random weights, on 4,000 gallery digits "
+                "(the 1,000 held-out ones, which the Digits tab shows, are not among them), about 20–30 s. "
+                "One training at a time for the whole server; nothing is saved.")
     with gr.Row():
         epochs = gr.Slider(1, live.MAX_EPOCHS, value=live.DEFAULT_EPOCHS, step=1, label="Epochs",
                            elem_id="inside-epochs")
