@@ -335,3 +335,21 @@ def test_load_failures_reject_with_a_reason(browser, assets_app):
     assert set(failed) == {"dense", "unet", "conv-pool"}
     assert "HTTP 403" in failed["dense"] or "HTTP 404" in failed["dense"]
     assert "sha256" in failed["unet"] and failed["conv-pool"] == "conv-pool.tflite is stale"
+
+
+def test_a_digit_is_drawn_with_the_servers_pixels(page, digits):
+    """digitDataUrl / drawDigit paint what dae.images.to_uint8 makes of the same floats."""
+    import io
+
+    from PIL import Image
+
+    from dae.images import to_uint8
+
+    image = np.clip(digits[3] * 1.3 - 0.1, -0.2, 1.2).astype(np.float32)  # out of range on both sides
+    url = page.evaluate("(b64) => dj.digitDataUrl(unpack(b64))", _pack(image))
+    assert url.startswith("data:image/png;base64,")
+    png = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert png.size == (28, 28)
+    rgba = np.asarray(png.convert("RGBA"))
+    assert (rgba[..., 3] == 255).all() and (rgba[..., 0] == rgba[..., 1]).all() and (rgba[..., 1] == rgba[..., 2]).all()
+    np.testing.assert_array_equal(rgba[..., 0], to_uint8(image)[..., 0])

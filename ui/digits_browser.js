@@ -4,7 +4,8 @@
 // are what this file copies, and tests/test_browser_parity.py holds it to them in Chromium.
 //
 // API (one ES module, no framework; import it with `await import(manifest.module)`, where
-// `manifest` is ui/browser_assets.manifest(), shipped to the page as JSON):
+// `manifest` is ui/browser_assets.manifest(), on the page as `window.daeBrowser` when the app
+// launches with head=browser_assets.head_script(manifest); docs/browser.md has the figures):
 //
 //   corrupt(clean, {noise, level, blur, mean, clip}, seed) -> Float32Array(784)
 //       dae.corrupt.from_controls + apply_batch: blur first (scipy's gaussian_filter,
@@ -28,6 +29,7 @@
 //                                                   code: Float32Array | null}
 //                                               (dae's denoise_and_encode for one digit).
 //   drawDigit(canvas, image) / digitDataUrl(image)   paint a digit as the server's PNGs do.
+//   gaussianBlur(image, sigma), new Rng(seed), NOISE_KINDS   the pieces corrupt() is made of.
 //
 // Phase 2 (the tab): load the runtime and models after first paint; on every control change
 // call corrupt → denoise (each model) → psnr/ssim and paint; on any rejection (runtime, a
@@ -390,12 +392,14 @@ export async function denoise(model, noisy) {
 
 // --- drawing ---------------------------------------------------------------------------
 
-/** dae.images.to_uint8: clip to [0, 1], scale to 0-255, round half up. */
+/** dae.images.to_uint8: clip to [0, 1], scale to 0-255, add 0.5 and truncate, in float32
+ * arithmetic as numpy does it (in float64 about one pixel in a hundred differs by one). */
 function toGreyRGBA(img) {
   checkImage(img);
+  const f = Math.fround;
   const rgba = new Uint8ClampedArray(PIXELS * 4);
   for (let i = 0; i < PIXELS; i++) {
-    const v = Math.floor(Math.min(1, Math.max(0, img[i] || 0)) * 255 + 0.5);
+    const v = Math.trunc(f(f(Math.min(1, Math.max(0, f(img[i]) || 0)) * 255) + 0.5));
     rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v;
     rgba[4 * i + 3] = 255;
   }
