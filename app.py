@@ -18,7 +18,7 @@ if "--verbose" in sys.argv[1:]:  # decided before dae first imports TensorFlow (
 
 import gradio as gr  # noqa: E402
 
-from ui import api, digits, gradio_fixes, inside, models, photos, robustness  # noqa: E402
+from ui import api, browser_assets, digits, gradio_fixes, inside, models, panels, photos, robustness  # noqa: E402
 from ui.context import Context  # noqa: E402
 
 # --- limits set on purpose (README lists them) ---------------------------------------
@@ -59,11 +59,20 @@ def build() -> gr.Blocks:
     return demo
 
 
+def page_head() -> str:
+    """The in-browser path's manifest and its controller (ui/digits.js), served as static files."""
+    manifest = browser_assets.register(CTX.weights_dir)
+    gr.set_static_paths([UI_DIR / "digits.js"])
+    controller = browser_assets.url_for(UI_DIR / "digits.js")
+    return (browser_assets.head_script({**manifest, "errorLut": panels.error_lut()}, name="daeBrowser")
+            + f'<script type="module" src="{controller}"></script>')
+
+
 def serve(demo: gr.Blocks, host: str | None, port: int | None, **launch: object) -> gr.Blocks:
     """Queue and launch ``demo`` with every limit this app sets; returns without blocking."""
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, show_error=True,
-                css_paths=sorted(UI_DIR.glob("*.css")), state_session_capacity=SESSION_CAPACITY,
+                css_paths=sorted(UI_DIR.glob("*.css")), head=page_head(), state_session_capacity=SESSION_CAPACITY,
                 prevent_thread_lock=True, **launch)
     return demo
 

@@ -6,6 +6,7 @@ fold away. On a phone the columns stack, so the strip follows the controls.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import gradio as gr
@@ -16,6 +17,12 @@ from dae import corrupt, images, service
 from . import panels
 from .context import Context, GALLERY_PER_CLASS, TIME_LIMIT_S
 
+# What every change of the tab's inputs runs, in the page: ui/digits.js decides where it is
+# computed. Without that script (it failed to load), the server renders, as before.
+DISPATCH = """(...values) => {
+  if (window.daeDigits) window.daeDigits.changed(values);
+  else document.getElementById("digits-refresh")?.click();
+}"""
 
 
 @dataclass
@@ -46,7 +53,11 @@ def render(ctx: Context, clean, noise, level, blur, mean, clip, seed, methods, e
         raise gr.Error(str(e)) from None
     digit = ctx.default_digit() if clean is None else clean
     r = ctx.lab.digit(digit, c, int(seed or 0), list(methods or []))
-    return panels.strip(r, bool(error_maps))
+    state = [panels.encode_digit(digit), noise, level, blur, mean, clip, int(seed or 0), list(methods or []),
+             bool(error_maps)]
+    # a fresh comment each time, so the page always repaints a server render, even one
+    # identical to the last it got, after ui/digits.js has painted the strip itself
+    return panels.strip(r, bool(error_maps), state=state) + f"<!-- {time.monotonic_ns()} -->"
 
 
 def from_upload(path: str | None) -> np.ndarray:
@@ -59,12 +70,13 @@ def from_upload(path: str | None) -> np.ndarray:
         raise gr.Error(str(e)) from None
 
 
-def _from_sketch(value):
+def _from_sketch(value) -> np.ndarray | None:
+    """The sketchpad's drawing as an MNIST-style digit; None while the canvas is empty."""
     comp = value.get("composite") if isinstance(value, dict) else value
     if comp is None:
-        return gr.skip()
+        return None
     digit = service.digit_from_array(comp)
-    return digit if digit.any() else gr.skip()
+    return digit if digit.any() else None
 
 
 def _new_seed() -> int:
@@ -107,23 +119,38 @@ def build(ctx: Context) -> DigitsView:
     controls = [noise, level, blur, mean, clip, seed, methods, errors]
     first = render(ctx, None, "gaussian", 0.5, 0.0, 0.0, True, 0, ctx.digit_models, False)
     strip = gr.HTML(first, elem_id="panels", js_on_load=None)
+    # The current digit as the browser needs it, and the button the page presses for a server
+    # render; both in the DOM but never shown.
+    clean_data = gr.Textbox(panels.encode_digit(ctx.default_digit()), visible="hidden", elem_id="clean-data")
+    refresh = gr.Button("refresh", visible="hidden", elem_id="digits-refresh")
 
     def show(clean, *values):
         return render(ctx, clean, *values)
 
-    run = dict(fn=show, inputs=[clean, *controls], outputs=strip, show_progress="hidden",
-               trigger_mode="always_last", time_limit=TIME_LIMIT_S, api_name="digit_view",
-               api_visibility="undocumented")
-    def pick(evt: gr.SelectData) -> np.ndarray:
-        return ctx.digits[order[evt.index]]
+    def chosen(digit: np.ndarray) -> tuple[np.ndarray, str]:
+        return digit, panels.encode_digit(digit)
 
-    gallery.select(pick, None, clean, api_visibility="private", show_progress="hidden")
-    rand.click(lambda: ctx.digits[np.random.default_rng().integers(len(ctx.digits))], None, clean,
-               api_visibility="private", show_progress="hidden")
-    upload.upload(from_upload, upload, clean, api_visibility="private")
-    sketch.change(_from_sketch, sketch, clean, trigger_mode="always_last", api_visibility="private")
+    def pick(evt: gr.SelectData) -> tuple[np.ndarray, str]:
+        return chosen(ctx.digits[order[evt.index]])
+
+    def random_digit() -> tuple[np.ndarray, str]:
+        return chosen(ctx.digits[np.random.default_rng().integers(len(ctx.digits))])
+
+    def sketched(value):
+        digit = _from_sketch(value)
+        return chosen(digit) if digit is not None else (gr.skip(), gr.skip())
+
+    quiet = dict(api_visibility="private", show_progress="hidden")
+    gallery.select(pick, None, [clean, clean_data], **quiet)
+    rand.click(random_digit, None, [clean, clean_data], **quiet)
+    upload.upload(lambda path: chosen(from_upload(path)), upload, [clean, clean_data], api_visibility="private")
+    sketch.change(sketched, sketch, [clean, clean_data], trigger_mode="always_last", api_visibility="private")
     preset.input(lambda name, s: corrupt.controls(corrupt.preset(name, int(s or 0))), [preset, seed],
                  [noise, level, blur, mean, clip], api_visibility="private")
     reseed.click(_new_seed, None, seed, api_visibility="private")
-    gr.on([clean.change, *[c.change for c in controls]], **run)
+    # Every change goes to ui/digits.js first (no request): it computes in the browser, or
+    # presses the hidden button, whose click is the server render.
+    gr.on([clean_data.change, *[c.change for c in controls]], None, [clean_data, *controls], None, js=DISPATCH)
+    refresh.click(show, [clean, *controls], strip, show_progress="hidden", trigger_mode="always_last",
+                  time_limit=TIME_LIMIT_S, api_name="digit_view", api_visibility="undocumented")
     return DigitsView(clean, [noise, level, blur, mean, clip, seed], methods, strip)

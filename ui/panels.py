@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import re
 
 import numpy as np
@@ -31,6 +32,18 @@ def png_uri(image: np.ndarray) -> str:
     buf = io.BytesIO()
     Image.fromarray(x).save(buf, format="PNG", optimize=False, compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def encode_digit(digit: np.ndarray) -> str:
+    """A 28×28 digit as base64 of its 784 float32 values (little-endian): how the page hands the
+    exact digit to the in-browser path (ui/digits.js), which decodes it with a Float32Array."""
+    return base64.b64encode(np.asarray(digit, "<f4").reshape(784).tobytes()).decode("ascii")
+
+
+def error_lut() -> list[list[int]]:
+    """The error colour map as 256 RGB rows, for the browser to colour error maps exactly as
+    :func:`heatmap` does (matplotlib maps x in [0, 1] to row min(255, floor(256 x)))."""
+    return colormaps[ERROR_CMAP](np.arange(256), bytes=True)[:, :3].tolist()
 
 
 def heatmap(error: np.ndarray) -> np.ndarray:
@@ -71,12 +84,15 @@ def _scale_block() -> str:
             '<span>|denoised − original|: 0</span><span>1</span></div>')
 
 
-def strip(r: service.Result, error_maps: bool = False, source: str = "computed on the server") -> str:
+def strip(r: service.Result, error_maps: bool = False, source: str = "computed on the server",
+          state: list | None = None) -> str:
     """The original, the noisy digit and one panel per method, in the order they were run.
 
     The best PSNR among the methods is marked; bottleneck models carry their code as a
     strip of grey cells (brighter = larger); ``error_maps`` adds |denoised − original| under
-    every panel on one fixed colour scale.
+    every panel on one fixed colour scale. ``state`` (the controls that made it, in the order
+    ui/digits.js receives them) rides along as ``data-state``, so the in-browser path can take
+    over from exactly this picture. ui/digits.js builds the same markup: keep the two alike.
     """
     best = max(r.panels, key=lambda p: p.psnr).name if r.panels else None
     err = (lambda img, name: _error_block(r.original, img, name)) if error_maps else (lambda img, name: "")
@@ -92,5 +108,6 @@ def strip(r: service.Result, error_maps: bool = False, source: str = "computed o
                       f'alt="{p.name}: {len(code)}-number code" title="{len(code)}-number code">')
         parts.append(_figure(panel_id(p.name), p.name, p.image, _score(p.psnr, p.ssim), extra,
                              "dae-best" if p.name == best else ""))
-    return (f'<div class="dae-strip">{"".join(parts)}</div>'
-            f'<p class="dae-source" id="dae-source">{html.escape(source)}</p>')
+    data = f' data-state="{html.escape(json.dumps(state))}"' if state is not None else ""
+    return (f'<div class="dae-strip"{data}>{"".join(parts)}</div>'
+            f'<p class="dae-source" id="dae-source" data-source="server">{html.escape(source)}</p>')

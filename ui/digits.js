@@ -1,0 +1,214 @@
+// The Digits tab's switch between the server and the visitor's browser (issue #21).
+//
+// Every change of the tab's inputs (digit, noise kind, level, blur, mean, clip, seed, the
+// ticked methods, error maps) reaches window.daeDigits.changed(values) first, in the page, with
+// no request (ui/digits.py wires it so). Until the in-browser path is ready, or when it cannot
+// be, changed() presses the hidden #digits-refresh button, whose click is the server render.
+// Once LiteRT.js and the digit models have loaded (after the first paint, which the server
+// made), changed() computes the strip here: the corruption, every ticked model, PSNR/SSIM,
+// the codes and error maps, with ui/digits_browser.js. The markup is ui/panels.py's: keep the
+// two alike (tests/test_instant.py compares them).
+//
+// The server path takes over, and the source line says why, when: the page asks for it
+// (?server=1), WebAssembly (or relaxed SIMD) is missing, the runtime or a model fails to load,
+// a model errors at run time, or a classical filter is ticked (those run on the server only:
+// computing the models here on different noise would compare unlike with unlike).
+
+const M = window.daeBrowser; // ui/browser_assets.manifest(), put on the page by app.py
+const SERVER_ONLY = new URLSearchParams(location.search).get("server");
+const state = {
+  mode: "server", // "server" until the browser path is ready, "browser" after
+  why: SERVER_ONLY && SERVER_ONLY !== "0" ? "?server=1 asks for the server" : "",
+  lib: null,
+  models: {},
+  last: null, // the latest values changed() was given
+  rendering: null, // the browser render in progress (a promise), and the values that wait
+  pending: null,
+};
+
+function refreshServer() {
+  document.getElementById("digits-refresh")?.click();
+}
+
+function decodeDigit(b64) {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer); // little-endian float32, as ui/panels.encode_digit writes
+}
+
+function rgbDataUrl(width, height, pixel) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const data = new ImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    const [r, g, b] = pixel(i);
+    data.data.set([r, g, b, 255], 4 * i);
+  }
+  canvas.getContext("2d").putImageData(data, 0, 0);
+  return canvas.toDataURL("image/png");
+}
+
+// ui/panels.heatmap: matplotlib's magma, row min(255, floor(256 x)), x clipped to [0, 1]
+function heatDataUrl(clean, test) {
+  return rgbDataUrl(28, 28, (i) => {
+    const x = Math.min(1, Math.max(0, Math.abs(test[i] - clean[i])));
+    return M.errorLut[Math.min(255, Math.floor(256 * x))];
+  });
+}
+
+// dae.service.latent_strip(code, cell=1): min-max to [0, 1], grey, one pixel a number
+function codeDataUrl(code) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of code) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const span = hi - lo;
+  return rgbDataUrl(code.length, 1, (i) => {
+    const v = Math.trunc(Math.fround(Math.fround(span > 0 ? (code[i] - lo) / span : 0) * 255) + 0.5);
+    return [v, v, v];
+  });
+}
+
+const escapeHtml = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const panelId = (name) => "out-" + name.replace(/[^A-Za-z0-9-]/g, "-");
+const img = (src, alt, cls = "dae-img") => `<img class="${cls}" src="${src}" alt="${escapeHtml(alt)}" width="28" height="28">`;
+
+function score(p, s) {
+  const v = Number.isFinite(p) ? p.toFixed(2) : "∞";
+  return `<span class="dae-psnr"><small>PSNR</small> ${v} <small>dB</small></span>` +
+    `<span class="dae-ssim"><small>SSIM</small> ${s.toFixed(3)}</span>`;
+}
+
+function figure(id, name, src, caption, extra = "", cls = "") {
+  return `<figure id="${id}" class="dae-panel ${cls}">${img(src, name)}` +
+    `<figcaption><span class="dae-name">${escapeHtml(name)}</span>${caption}</figcaption>${extra}</figure>`;
+}
+
+function scaleBlock() {
+  const ramp = rgbDataUrl(28, 4, (i) => M.errorLut[Math.min(255, Math.floor(256 * (i % 28) / 27))]);
+  return `<div class="dae-scale"><img src="${ramp}" alt="error colour scale"><span>|denoised − original|: 0</span><span>1</span></div>`;
+}
+
+/** The strip for one set of values, computed here; ui/panels.strip's markup. */
+async function renderHere(values) {
+  const [cleanB64, noise, level, blur, mean, clip, seed, methods, errorMaps] = values;
+  const lib = state.lib;
+  const clean = decodeDigit(cleanB64);
+  const t0 = performance.now();
+  const noisy = lib.corrupt(clean, { noise, level: +level, blur: +blur, mean: +mean, clip: !!clip }, +seed || 0);
+  const panels = [];
+  for (const name of methods) {
+    const { image, code } = await lib.denoise(state.models[name], noisy);
+    panels.push({ name, image, code, psnr: lib.psnr(clean, image), ssim: lib.ssim(clean, image) });
+  }
+  const best = panels.length ? panels.reduce((a, b) => (b.psnr > a.psnr ? b : a)).name : null;
+  const err = (image, name) => (errorMaps ? img(heatDataUrl(clean, image), `error map of ${name}`, "dae-img dae-err") : "");
+  const parts = [
+    figure("original", "original", lib.digitDataUrl(clean), '<span class="dae-psnr">&nbsp;</span><span class="dae-ssim">held out</span>',
+      errorMaps ? scaleBlock() : ""),
+    figure("noisy", "noisy", lib.digitDataUrl(noisy), score(lib.psnr(clean, noisy), lib.ssim(clean, noisy)), err(noisy, "noisy")),
+  ];
+  for (const p of panels) {
+    let extra = err(p.image, p.name);
+    if (p.code) {
+      extra += `<img class="dae-code" src="${codeDataUrl(p.code)}" alt="${p.name}: ${p.code.length}-number code" title="${p.code.length}-number code">`;
+    }
+    parts.push(figure(panelId(p.name), p.name, lib.digitDataUrl(p.image), score(p.psnr, p.ssim), extra, p.name === best ? "dae-best" : ""));
+  }
+  const ms = performance.now() - t0;
+  const data = escapeHtml(JSON.stringify(values));
+  return `<div class="dae-strip" data-state="${data}">${parts.join("")}</div>` +
+    `<p class="dae-source" id="dae-source" data-source="browser">computed in your browser (${ms.toFixed(0)} ms)</p>`;
+}
+
+function container() {
+  return document.querySelector("#panels .prose") ?? document.querySelector("#panels .dae-strip")?.parentElement;
+}
+
+function note(text) {
+  const p = document.getElementById("dae-source");
+  if (p && text && !p.dataset.note) {
+    p.textContent = `${p.textContent} · ${text}`;
+    p.dataset.note = "1";
+  }
+}
+
+function serverOnlyReason(methods) {
+  const off = methods.filter((m) => !state.models[m]);
+  if (!off.length) return "";
+  const filters = off.filter((m) => !(m in M.models));
+  return filters.length ? `${filters.join(", ")} runs on the server only` : `${off.join(", ")} is not loaded in your browser`;
+}
+
+async function renderLoop() {
+  while (state.pending) {
+    const values = state.pending;
+    state.pending = null;
+    const html = await renderHere(values);
+    const box = container();
+    if (box) box.innerHTML = html;
+  }
+}
+
+function fallBack(why) {
+  state.mode = "server";
+  state.why = why;
+  console.warn("in-browser digits off:", why);
+  refreshServer();
+}
+
+window.daeDigits = {
+  get mode() { return state.mode; },
+  get why() { return state.why; },
+  /** Called by every change of the tab's inputs (ui/digits.py's DISPATCH). */
+  changed(values) {
+    state.last = values;
+    const onServer = state.mode !== "browser" || serverOnlyReason(values[7]);
+    if (onServer) {
+      refreshServer();
+      return;
+    }
+    state.pending = values; // only the newest values matter: a drag skips what it outpaced
+    state.rendering ??= renderLoop()
+      .catch((e) => fallBack(`a model failed in your browser (${e.message}); the server took over`))
+      .finally(() => { state.rendering = null; });
+  },
+};
+
+// After each server render, say why the server made it (once the browser path is known).
+new MutationObserver(() => {
+  const p = document.getElementById("dae-source");
+  if (!p || p.dataset.source === "browser" || p.dataset.note) return;
+  const reason = state.mode === "browser" ? serverOnlyReason(state.last?.[7] ?? []) : state.why;
+  if (reason) note(reason);
+}).observe(document.documentElement, { childList: true, subtree: true });
+
+async function start() {
+  if (state.why) return; // ?server=1
+  try {
+    state.lib = await import(M.module);
+    await state.lib.loadRuntime(M.runtime);
+    const { models, failed } = await state.lib.loadModels(M.models);
+    state.models = models;
+    if (!Object.keys(models).length) throw new Error(Object.values(failed)[0] ?? "no model loaded");
+    const skipped = Object.entries(failed).map(([n, why]) => `${n}: ${why}`);
+    if (skipped.length) console.warn("in-browser digits: some models stay on the server:", skipped);
+  } catch (e) {
+    state.why = `in-browser path unavailable: ${e.message}`;
+    note(state.why);
+    return;
+  }
+  state.mode = "browser";
+  const strip = document.querySelector("#panels .dae-strip");
+  const values = state.last ?? JSON.parse(strip?.dataset.state ?? "null");
+  if (values) window.daeDigits.changed(values);
+}
+
+// After the first paint: the server's strip is on screen before any of this loads.
+function whenPainted() {
+  if (document.querySelector("#panels .dae-strip")) {
+    (window.requestIdleCallback ?? setTimeout)(() => start(), { timeout: 500 });
+  } else {
+    setTimeout(whenPainted, 100);
+  }
+}
+if (M) whenPainted();
+else state.why = "the page has no in-browser manifest";
