@@ -1,0 +1,114 @@
+"""The Digits tab's in-browser path in the real app, in Chromium: after the switch-over σ sends
+no request; ?server=1 sends one per change; with the wasm blocked the server takes over and
+says so; both paths draw the same markup. (tests/test_browser_parity.py holds the numbers.)
+"""
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM and not os.environ.get("CI"):
+    pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
+
+SERVER_CALL = "/gradio_api/queue/join"  # every Python event the page sends goes through it
+STRUCTURE = """() => [...document.querySelectorAll('#panels figure')].map(f =>
+    [f.id, f.className.replace('dae-best', '').trim(),
+     [...f.querySelectorAll('img')].map(i => i.className).join(',')].join('|'))"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "CI must have chromium (.ci/run installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _page(browser, url, block_wasm=False):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    calls = []
+    page.on("request", lambda r: calls.append(r.url) if SERVER_CALL in r.url else None)
+    if block_wasm:
+        page.route("**/*.wasm", lambda route: route.abort())
+    page.goto(url)
+    page.locator("#out-unet-wide img").wait_for(timeout=60_000)
+    return page, calls
+
+
+def _step(page):
+    """One → on the σ slider; returns when a new unet-wide image is on the page."""
+    old = page.locator("#out-unet-wide img").get_attribute("src")
+    page.locator("#sigma input[type=range]").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("old => document.querySelector('#out-unet-wide img').src !== old", arg=old,
+                           timeout=30_000)
+
+
+def _browser_mode(page):
+    page.wait_for_function("() => window.daeDigits && window.daeDigits.mode === 'browser'", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#dae-source')?.dataset.source === 'browser'",
+                           timeout=30_000)
+
+
+def test_after_the_switch_sigma_sends_no_request(browser, app_url):
+    page, calls = _page(browser, app_url)
+    _browser_mode(page)
+    before = len(calls)
+    for _ in range(10):
+        _step(page)
+    assert len(calls) == before, calls[before:]
+    assert page.locator("#dae-source").inner_text().startswith("computed in your browser")
+    assert page.locator("#sigma input[type=number]").input_value() == "0.6"
+    page.close()
+
+
+def test_server_flag_sends_one_request_per_change(browser, app_url):
+    page, calls = _page(browser, app_url + "?server=1")
+    before = len(calls)
+    for _ in range(4):
+        _step(page)
+    assert len(calls) - before == 4, calls[before:]
+    assert page.evaluate("() => window.daeDigits.mode") == "server"
+    assert "computed on the server" in page.locator("#dae-source").inner_text()
+    page.close()
+
+
+def test_with_the_wasm_blocked_the_server_takes_over_and_says_so(browser, app_url):
+    page, calls = _page(browser, app_url, block_wasm=True)
+    page.wait_for_function("() => window.daeDigits && window.daeDigits.why.includes('unavailable')", timeout=60_000)
+    before = len(calls)
+    _step(page)
+    assert len(calls) > before
+    text = page.locator("#dae-source").inner_text()
+    assert "computed on the server" in text and "in-browser path unavailable" in text, text
+    page.close()
+
+
+def test_a_ticked_filter_sends_the_strip_to_the_server(browser, app_url):
+    page, calls = _page(browser, app_url)
+    _browser_mode(page)
+    before = len(calls)
+    page.locator("#methods label", has_text="median filter").click()
+    page.locator("#out-median-filter img").wait_for(timeout=30_000)
+    assert len(calls) > before
+    assert "median filter runs on the server only" in page.locator("#dae-source").inner_text()
+    page.close()
+
+
+def test_both_paths_draw_the_same_markup(browser, app_url):
+    shapes = []
+    for url in (app_url, app_url + "?server=1"):
+        page, _ = _page(browser, url)
+        if "server" not in url:
+            _browser_mode(page)
+        page.locator("#error-maps input").check()
+        page.wait_for_function("() => document.querySelectorAll('.dae-err').length > 0", timeout=30_000)
+        shapes.append(page.evaluate(STRUCTURE))
+        page.close()
+    assert shapes[0] == shapes[1]
