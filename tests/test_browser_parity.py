@@ -65,6 +65,20 @@ def test_a_stale_or_missing_export_stays_on_the_server(tmp_path):
     assert not {p.name for p in browser_assets.static_paths(tmp_path)} & {"dense.tflite", "unet.tflite"}
 
 
+def test_wasm_gets_its_mime_type_whatever_the_machine_table_says():
+    """A system table (or the Windows registry) that maps .wasm elsewhere is overridden, and
+    after Gradio's import-time mimetypes.init(), which would discard an earlier fix."""
+    import mimetypes
+
+    import gradio.routes  # noqa: F401  (its mimetypes.init() has run, as in the app)
+
+    from ui import browser_assets
+
+    mimetypes.add_type("application/octet-stream", ".wasm")  # as a machine's own table might
+    browser_assets.ensure_wasm_mime()
+    assert mimetypes.guess_type("litert_wasm_internal.wasm")[0] == "application/wasm"
+
+
 # --- the browser -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
