@@ -1,6 +1,8 @@
 """Shared fixtures: held-out digits, and the app served on a free loopback port."""
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -42,3 +44,28 @@ def served_app():
 @pytest.fixture(scope="session")
 def app_url(served_app):
     return served_app[1]
+
+
+# --- a real browser: Debian's chromium through Playwright (no browser download) -----------
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def skip_without_chromium() -> None:
+    """Skip the calling test module where no chromium can be found, but never in CI, where
+    .ci/run installs it (there a missing chromium fails the browser fixture instead)."""
+    if not CHROMIUM and not os.environ.get("CI"):
+        pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (Playwright's sync API allows one at a time)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "CI must have chromium (.ci/run installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -4,35 +4,17 @@ the robustness legend visible, and the screenshots README shows.
 Uses Debian's chromium through Playwright (no browser download). Skips only where no
 chromium can be found, and never in CI, where .ci/run installs it.
 """
-import os
-import shutil
-
 import pytest
 
 from dae.baselines import DIGIT_BASELINES
 from dae.registry import digit_models
-from tests.conftest import ROOT
+from tests.conftest import ROOT, skip_without_chromium
 from ui.panels import panel_id
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 DOCS = ROOT / "docs"
 PANELS = ["original", "noisy", *(panel_id(m) for m in digit_models())]
 
-if not CHROMIUM and not os.environ.get("CI"):
-    pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM, "CI must have chromium (.ci/run installs it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        yield b
-        b.close()
+skip_without_chromium()
 
 
 def _open(browser, url, width, height):

@@ -3,7 +3,6 @@
 Served by the real app (tests/conftest.py).
 """
 import os
-import shutil
 import time
 
 import numpy as np
@@ -12,9 +11,9 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from dae import data, latent, live
+from tests.conftest import CHROMIUM
 
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -118,31 +117,36 @@ def test_train_live_refuses_bad_epochs(client, bad):
 
 
 @pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="no chromium (apt-get install chromium)")
-def test_clicking_the_map_shows_the_decoded_digit(inside_url):
-    from playwright.sync_api import expect, sync_playwright
+def test_clicking_the_map_shows_the_decoded_digit(inside_url, browser):
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(inside_url)
-        page.get_by_role("tab", name="Inside").click()
-        img = page.locator("#inside-map img").first
-        expect(img).to_be_visible(timeout=60_000)
-        box = img.bounding_box()
-        img.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})  # inside the axes
-        decoded = page.locator("#inside-decoded .inside-big img")
-        expect(decoded).to_be_visible(timeout=30_000)
-        assert decoded.get_attribute("src").startswith("data:image/png;base64,")
-        assert "decoded at (" in page.locator("#inside-decoded").inner_text()
-        assert decoded.evaluate("e => getComputedStyle(e).imageRendering") == "pixelated"
-        first = decoded.get_attribute("src")
-        img.click(position={"x": box["width"] * 0.2, "y": box["height"] * 0.3})  # elsewhere: another digit
-        page.wait_for_function(
-            f"() => document.querySelector('#inside-decoded .inside-big img').src !== {first!r}", timeout=30_000)
-        before = img.get_attribute("src")  # the other model: another map
-        page.locator("#inside-model label", has_text="conv-latent").click()
-        page.wait_for_function(
-            f"() => document.querySelector('#inside-map img').src !== {before!r}", timeout=30_000)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(inside_url)
+    page.get_by_role("tab", name="Inside").click()
+    img = page.locator("#inside-map img").first
+    expect(img).to_be_visible(timeout=60_000)
+    box = img.bounding_box()
+    img.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.5})  # inside the axes
+    decoded = page.locator("#inside-decoded .inside-big img")
+    expect(decoded).to_be_visible(timeout=30_000)
+    assert decoded.get_attribute("src").startswith("data:image/png;base64,")
+    assert "decoded at (" in page.locator("#inside-decoded").inner_text()
+    assert decoded.evaluate("e => getComputedStyle(e).imageRendering") == "pixelated"
+    first = decoded.get_attribute("src")
+    img.click(position={"x": box["width"] * 0.2, "y": box["height"] * 0.3})  # elsewhere: another digit
+    page.wait_for_function(
+        f"() => document.querySelector('#inside-decoded .inside-big img').src !== {first!r}", timeout=30_000)
+    before = img.get_attribute("src")  # the other model: another map
+    page.locator("#inside-model label", has_text="conv-latent").click()
+    page.wait_for_function(
+        f"() => document.querySelector('#inside-map img').src !== {before!r}", timeout=30_000)
+    # the map follows the Digits tab: pick another digit there, come back, see its journey
+    journey = page.locator("#inside-journey").inner_html()
+    page.get_by_role("tab", name="Digits").click()
+    shown = page.locator("#out-unet img").get_attribute("src")
+    page.locator("#gallery button.thumbnail-item").nth(13).click()
+    page.wait_for_function(f"() => document.querySelector('#out-unet img').src !== {shown!r}", timeout=30_000)
+    page.get_by_role("tab", name="Inside").click()
+    page.wait_for_function(f"() => document.querySelector('#inside-journey').innerHTML !== {journey!r}",
+                           timeout=30_000)
+    page.close()

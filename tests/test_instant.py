@@ -2,32 +2,14 @@
 no request; ?server=1 sends one per change; with the wasm blocked the server takes over and
 says so; both paths draw the same markup. (tests/test_browser_parity.py holds the numbers.)
 """
-import os
-import shutil
+from tests.conftest import skip_without_chromium
 
-import pytest
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-if not CHROMIUM and not os.environ.get("CI"):
-    pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
+skip_without_chromium()
 
 SERVER_CALL = "/gradio_api/queue/join"  # every Python event the page sends goes through it
 STRUCTURE = """() => [...document.querySelectorAll('#panels figure')].map(f =>
     [f.id, f.className.replace('dae-best', '').trim(),
      [...f.querySelectorAll('img')].map(i => i.className).join(',')].join('|'))"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM, "CI must have chromium (.ci/run installs it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        yield b
-        b.close()
 
 
 def _page(browser, url, block_wasm=False):
