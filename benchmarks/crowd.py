@@ -10,7 +10,9 @@
    floor: a file in, one image out, no work). Both servers are separate processes.
 3. A real browser (Debian's chromium): one visitor's σ steps, then 8 visitors stepping at
    once, 10 steps each: the time from the key press to a new ``#out-unet-wide`` image, lost
-   steps (none arrived within 10 s) and broken images.
+   steps (none arrived within 10 s), broken images and server calls during the steps; first
+   on the server path (``?server=1``), then on the in-browser path, after its switch-over
+   (whose time from page open, and bytes transferred until then, are reported too).
 
 Traffic goes only to servers this script starts on 127.0.0.1; every loop is bounded.
 """
@@ -130,17 +132,36 @@ def start_echo(log: Path) -> tuple[subprocess.Popen, str]:
 
 _NEW_IMAGE = "old => document.querySelector('#out-unet-wide img').src !== old"
 _BROKEN = "() => [...document.querySelectorAll('#panels img')].filter(i => !i.complete || i.naturalWidth === 0).length"
+_SWITCHED = ("() => window.daeDigits && window.daeDigits.mode === 'browser' && "
+             "document.querySelector('#dae-source')?.dataset.source === 'browser'")
+SERVER_CALL = "/gradio_api/queue/join"
 
 
-async def _visitor(browser, url: str, steps: int) -> tuple[list[float], int, int]:
+async def _visitor(browser, url: str, steps: int, in_browser: bool) -> dict:
     """Open the page, then press → on the σ slider ``steps`` times, each time waiting for a
-    new unet-wide image: (seconds per step, lost steps, broken images seen)."""
+    new unet-wide image. With ``in_browser``, first wait for the switch-over to the in-browser
+    path, and count the server calls the steps make (there should be none)."""
     page = await browser.new_page(viewport={"width": 1280, "height": 720})
+    calls, sizes = [], []
+    page.on("request", lambda r: calls.append(r.url) if SERVER_CALL in r.url else None)
+    page.on("requestfinished", lambda r: sizes.append(r))
+    t_open = time.perf_counter()
     await page.goto(url)
     await page.locator("#out-unet-wide img").wait_for(timeout=60_000)
+    out = {"first_paint_s": time.perf_counter() - t_open}
+    if in_browser:
+        await page.wait_for_function(_SWITCHED, timeout=120_000, polling=50)
+        out["switch_s"] = time.perf_counter() - t_open
+        total = 0
+        for r in list(sizes):
+            try:
+                total += (await r.sizes())["responseBodySize"]
+            except Exception:  # a request without a body (or already gone): nothing transferred
+                pass
+        out["bytes_to_switch"] = total
     slider = page.locator("#sigma input[type=range]")
     await slider.focus()
-    times, lost, broken = [], 0, 0
+    times, lost, broken, before = [], 0, 0, len(calls)
     for _ in range(steps):
         old = await page.locator("#out-unet-wide img").get_attribute("src")
         t = time.perf_counter()
@@ -151,28 +172,36 @@ async def _visitor(browser, url: str, steps: int) -> tuple[list[float], int, int
         except Exception:  # Playwright's TimeoutError: the step never arrived
             lost += 1
         broken += await page.evaluate(_BROKEN)
+    out.update(times=times, lost=lost, broken=broken, server_calls=len(calls) - before)
     await page.close()
-    return times, lost, broken
+    return out
 
 
-async def _browser(url: str, visitors: int, steps: int) -> dict:
+async def _browser(url: str, visitors: int, steps: int, in_browser: bool) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         t = time.perf_counter()
-        results = await asyncio.gather(*[_visitor(browser, url, steps) for _ in range(visitors)])
+        results = await asyncio.gather(*[_visitor(browser, url, steps, in_browser) for _ in range(visitors)])
         wall = time.perf_counter() - t
         await browser.close()
-    times = [x for r in results for x in r[0]]
-    return {"visitors": visitors, "steps_each": steps, "lost_steps": sum(r[1] for r in results),
-            "broken_images": sum(r[2] for r in results), "wall_s": round(wall, 1), **percentiles(times or [0.0])}
+    times = [x for r in results for x in r["times"]]
+    out = {"visitors": visitors, "steps_each": steps, "lost_steps": sum(r["lost"] for r in results),
+           "broken_images": sum(r["broken"] for r in results),
+           "server_calls_during_steps": sum(r["server_calls"] for r in results), "wall_s": round(wall, 1),
+           **percentiles(times or [0.0])}
+    if in_browser:
+        out["page_open_to_switch_s"] = round(max(r["switch_s"] for r in results), 2)
+        out["bytes_to_switch"] = max(r["bytes_to_switch"] for r in results)
+    return out
 
 
-def browser_steps(url: str, visitors: int, steps: int) -> dict:
+def browser_steps(url: str, visitors: int, steps: int, in_browser: bool = False) -> dict:
+    """σ steps in Chromium: the server path (``?server=1``) or the in-browser path."""
     if not CHROMIUM:
         return {"skipped": "no chromium (apt-get install chromium)"}
-    return asyncio.run(_browser(url, visitors, steps))
+    return asyncio.run(_browser(url if in_browser else url + "?server=1", visitors, steps, in_browser))
 
 
 def main() -> None:
@@ -202,10 +231,11 @@ def main() -> None:
         result["throughput_ratio_page_event_to_echo"] = round(ratio, 2)
         print("throughput, 16 clients: page event", result["throughput_page_event"], "echo",
               result["throughput_echo_one_image"], f"ratio {ratio:.2f}")
-        result["browser_one_visitor"] = browser_steps(url, 1, n[5])
-        print("browser, one visitor:", result["browser_one_visitor"])
-        result["browser_eight_visitors"] = browser_steps(url, 8, 10)
-        print("browser, 8 visitors:", result["browser_eight_visitors"])
+        for path, in_browser in (("server_path", False), ("in_browser_path", True)):
+            result[f"{path}_one_visitor"] = browser_steps(url, 1, n[5], in_browser)
+            print(f"{path}, one visitor:", result[f"{path}_one_visitor"])
+            result[f"{path}_eight_visitors"] = browser_steps(url, 8, 10, in_browser)
+            print(f"{path}, 8 visitors:", result[f"{path}_eight_visitors"])
     finally:
         for pr in (proc, echo):
             pr.terminate()
