@@ -16,9 +16,12 @@
 #                               Not the threaded build (SharedArrayBuffer, so COOP/COEP
 #                               cross-origin isolation, which breaks embedding the Space in
 #                               an iframe), not JSPI (WebNN / WebGPU partitioning, unused
-#                               here), not "compat" (the build for browsers without relaxed
-#                               SIMD: ~9 MB more in the repository; those browsers use the
-#                               server path instead).
+#                               here), not "compat" (single-threaded, plain wasm SIMD, for
+#                               browsers without relaxed SIMD, Safari among them: tried and
+#                               kept out, as its unet output misses the parity tolerance,
+#                               5.2e-3 > 5e-3; docs/browser.md, "Why not the compat build").
+#                               To switch: wasm= here, WASM_BUILD in ui/browser_assets.py,
+#                               WASM_LOADER and the feature check in ui/digits_browser.js.
 #   LICENSE                     Apache-2.0 (the packages declare it but ship no licence file;
 #                               scripts/litert/LICENSE-Apache-2.0.txt is the canonical text).
 #   VERSIONS                    package versions and the sha256 of every file above.

@@ -42,8 +42,25 @@ def test_manifest_lists_the_shipped_exports():
         assert entry["has_latent"] == (name in ("dense", "conv-latent"))
         assert entry["url"].endswith(f"/weights/{name}.tflite")
     assert man["runtime"].endswith("/ui/vendor/litert/") and man["module"].endswith("/ui/digits_browser.js")
+    assert man["controller"].endswith("/ui/digits.js")
     served = {p.name for p in browser_assets.static_paths()}
-    assert served == {"digits_browser.js", "litert", *(f"{n}.tflite" for n in DIGIT_MODELS)}
+    assert served == {"digits_browser.js", "digits.js", "litert", *(f"{n}.tflite" for n in DIGIT_MODELS)}
+
+
+def test_one_wasm_build_is_vendored_as_versions_records():
+    """ui/vendor/litert holds exactly what scripts/vendor_litert.sh writes: one build (the
+    module's WASM_BUILD, the one ui/digits_browser.js loads), and VERSIONS' sha256s match."""
+    from ui import browser_assets
+
+    vendor = browser_assets.VENDOR_DIR
+    build = browser_assets.WASM_BUILD
+    files = {"litert.js", f"{build}.js", f"{build}.wasm", "LICENSE"}
+    assert {p.name for p in vendor.iterdir()} == files | {"VERSIONS"}
+    assert f'"{build}.js"' in (ROOT / "ui" / "digits_browser.js").read_text()
+    lines = (vendor / "VERSIONS").read_text().splitlines()
+    assert f"wasm build: {build} " in "\n".join(lines)
+    recorded = dict(reversed(line.split("  ", 1)) for line in lines[lines.index("# sha256") + 1:])
+    assert recorded == {name: hashlib.sha256((vendor / name).read_bytes()).hexdigest() for name in files}
 
 
 def test_a_stale_or_missing_export_stays_on_the_server(tmp_path):
@@ -76,7 +93,7 @@ def test_wasm_gets_its_mime_type_whatever_the_machine_table_says():
 
     mimetypes.add_type("application/octet-stream", ".wasm")  # as a machine's own table might
     browser_assets.ensure_wasm_mime()
-    assert mimetypes.guess_type("litert_wasm_internal.wasm")[0] == "application/wasm"
+    assert mimetypes.guess_type(f"{browser_assets.WASM_BUILD}.wasm")[0] == "application/wasm"
 
 
 # --- the browser -----------------------------------------------------------------------
@@ -312,10 +329,12 @@ def test_assets_are_served_as_a_browser_needs_them(assets_app):
         with urllib.request.urlopen(req) as r:
             return r.headers, r.read()
 
-    h, body = get(man["runtime"] + "litert_wasm_internal.wasm")
+    from ui.browser_assets import WASM_BUILD
+
+    h, body = get(man["runtime"] + f"{WASM_BUILD}.wasm")
     assert h["Content-Type"] == "application/wasm" and body[:4] == b"\0asm"
-    for name in ("litert.js", "litert_wasm_internal.js"):
-        h, _ = get(man["runtime"] + name)
+    for path in (man["runtime"] + "litert.js", man["runtime"] + f"{WASM_BUILD}.js", man["controller"]):
+        h, _ = get(path)
         assert h["Content-Type"] in ("application/javascript", "text/javascript") and h["Content-Encoding"] == "br"
     for name, entry in man["models"].items():
         _, body = get(entry["url"])
@@ -349,6 +368,32 @@ def test_load_failures_reject_with_a_reason(browser, assets_app):
     assert set(failed) == {"dense", "unet", "conv-pool"}
     assert "HTTP 403" in failed["dense"] or "HTTP 404" in failed["dense"]
     assert "sha256" in failed["unet"] and failed["conv-pool"] == "conv-pool.tflite is stale"
+
+
+def test_a_browser_without_relaxed_simd_is_told_so(browser, assets_app):
+    """Safari's case (no relaxed SIMD), simulated by failing the tiny modules LiteRT probes
+    features with: loadRuntime rejects with a readable reason, before fetching any wasm."""
+    url, man = assets_app
+    pg = browser.new_page()
+    pg.add_init_script("""{
+        const instantiate = WebAssembly.instantiate;
+        WebAssembly.instantiate = function (src, imports) {
+            if (src instanceof Uint8Array && src.length < 200) {
+                return Promise.reject(new WebAssembly.CompileError("feature probe refused"));
+            }
+            return instantiate.call(this, src, imports);
+        };
+    }""")
+    wasm = []
+    pg.on("request", lambda r: wasm.append(r.url) if r.url.endswith(".wasm") else None)
+    pg.goto(url + "/")
+    why = pg.evaluate("""async (man) => {
+        const dj = await import(man.module);
+        try { await dj.loadRuntime(man.runtime); return null; } catch (e) { return String(e.message); }
+    }""", man)
+    pg.close()
+    assert why.startswith("the in-browser runtime did not load: this browser's WebAssembly lacks relaxed SIMD")
+    assert wasm == []
 
 
 def test_a_digit_is_drawn_with_the_servers_pixels(page, digits):

@@ -6,7 +6,8 @@ The browser path runs the very ``weights/<name>.tflite`` files the server runs, 
 ``/gradio_api/file=<absolute path>``, for the paths registered with ``gr.set_static_paths``:
 
 - ``register()`` registers them (call it once, before ``launch``);
-- ``urls()`` are the page's entry points: the ES module and the runtime's folder;
+- ``urls()`` are the page's entry points: the ES module, the tab's controller (a
+  ``<script type="module">``) and the runtime's folder;
 - ``manifest()`` lists, per digit model, the served file's URL, sha256 and size, or why the
   model stays on the server (a missing or stale export is never registered, never served);
 - ``head_script()`` puts it on the page (``window.daeBrowser``) through ``launch(head=...)``.
@@ -29,7 +30,10 @@ from dae.registry import MODELS
 UI_DIR = Path(__file__).resolve().parent
 MODULE = UI_DIR / "digits_browser.js"
 VENDOR_DIR = UI_DIR / "vendor" / "litert"
-WASM_BUILD = "litert_wasm_internal"  # the single-threaded build scripts/vendor_litert.sh keeps
+CONTROLLER = UI_DIR / "digits.js"
+# the build scripts/vendor_litert.sh keeps: single-threaded, relaxed SIMD (docs/browser.md says
+# why not the "compat" build)
+WASM_BUILD = "litert_wasm_internal"
 FILE_ROUTE = "/gradio_api/file="
 
 
@@ -68,13 +72,17 @@ def model_entries(weights_dir: str | Path | None = None, root: str = "") -> dict
 
 
 def urls(root: str = "") -> dict[str, str]:
-    """``module``: ui/digits_browser.js (import it with ``import()``); ``runtime``: the folder
-    holding litert.js and the wasm build, for ``loadRuntime(runtime)``."""
-    return {"module": url_for(MODULE, root), "runtime": url_for(VENDOR_DIR, root)}
+    """``module``: ui/digits_browser.js (import it with ``import()``); ``controller``:
+    ui/digits.js, the Digits tab's controller (load it with ``<script type="module" src=…>``
+    after the manifest's ``<script>``); ``runtime``: the folder holding litert.js and the wasm
+    build, for ``loadRuntime(runtime)``."""
+    return {"module": url_for(MODULE, root), "controller": url_for(CONTROLLER, root),
+            "runtime": url_for(VENDOR_DIR, root)}
 
 
 def manifest(weights_dir: str | Path | None = None, root: str = "") -> dict:
-    """Everything the page needs, JSON-ready: ``{"module", "runtime", "models": {name: entry}}``.
+    """Everything the page needs, JSON-ready: ``{"module", "controller", "runtime", "models":
+    {name: entry}}``.
 
     Computed once when the page is built (it hashes the exports); the browser checks each
     downloaded file against its ``sha256`` before running it.
@@ -83,10 +91,11 @@ def manifest(weights_dir: str | Path | None = None, root: str = "") -> dict:
 
 
 def static_paths(weights_dir: str | Path | None = None) -> list[Path]:
-    """The paths to hand to ``gr.set_static_paths``: the module, the vendored runtime folder,
-    and each current digit export (files, not ``weights/``: nothing else there is served)."""
+    """The paths to hand to ``gr.set_static_paths``: the module, the controller, the vendored
+    runtime folder, and each current digit export (files, not ``weights/``: nothing else there
+    is served)."""
     exports = [export_status(n, Path(weights_dir or WEIGHTS_DIR))[0] for n in digit_models()]
-    return [MODULE, VENDOR_DIR, *(p for p in exports if p is not None)]
+    return [MODULE, CONTROLLER, VENDOR_DIR, *(p for p in exports if p is not None)]
 
 
 def ensure_wasm_mime() -> None:

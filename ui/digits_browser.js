@@ -262,27 +262,33 @@ let runtime = null; // the LiteRT.js module namespace, once loaded
 
 /**
  * Load LiteRT.js and its single-threaded wasm build, once per page (later calls return the
- * same promise). Needs WebAssembly with relaxed SIMD (Chrome/Edge 114+); without it, or if a
- * file fails to load, the promise rejects with an Error whose message starts "the in-browser
- * runtime did not load: " and says why; a later call tries again.
+ * same promise). Needs WebAssembly with relaxed SIMD (Chrome/Edge 114+; Safari lacks it:
+ * docs/browser.md); without it, or if a file fails to load, the promise rejects with an Error
+ * whose message starts "the in-browser runtime did not load: " and says why; a later call
+ * tries again.
  * @param {string|URL} runtimeUrl the folder holding litert.js and the wasm build
  *   (manifest.runtime); relative URLs resolve against the page
+ * @param {{loader?: string}} [options] loader: the build's Emscripten loader in that folder
+ *   (default the vendored one; scripts/litert/measure.py --builds times the others with it)
  * @returns {Promise<void>}
  */
-export function loadRuntime(runtimeUrl) {
+export function loadRuntime(runtimeUrl, { loader = WASM_LOADER } = {}) {
   loadRuntime.promise ??= (async () => {
     if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
     const base = new URL(String(runtimeUrl).replace(/\/?$/, "/"), document.baseURI);
     const lib = await import(new URL("litert.js", base).href);
-    if (!(await lib.supportsFeature("relaxedSimd"))) {
-      throw new Error("this browser's WebAssembly lacks relaxed SIMD, which the in-browser models need");
+    // only for the vendored build: a --builds measurement may load another one
+    if (loader === WASM_LOADER && !(await lib.supportsFeature("relaxedSimd"))) {
+      throw new Error("this browser's WebAssembly lacks relaxed SIMD (Chrome/Edge 114+ have it; Safari does not), " +
+        "which the in-browser models need");
     }
     // The runtime logs its set-up (INFO/WARNING lines) on stderr, which Emscripten sends to
     // console.error; wasm-utils hands a global `Module` to the loader, so demote those to debug.
     globalThis.Module = { printErr: (s) => (/^(INFO|WARNING)\b/.test(s) ? console.debug : console.error)(s) };
-    // the loader's own URL, not the folder: LiteRT would pick the file name by feature
-    // detection, and only this build is served
-    await lib.loadLiteRt(new URL(WASM_LOADER, base).href);
+    // the loader's own URL, not the folder: given a folder, LiteRT picks the file by feature
+    // detection (litert_wasm_compat_internal.js where relaxed SIMD is missing), and only this
+    // build is served
+    await lib.loadLiteRt(new URL(loader, base).href);
     runtime = lib;
   })().catch((e) => {
     loadRuntime.promise = null; // a later call may try again

@@ -2,6 +2,8 @@
 long headless Chromium takes per digit model, and how far its outputs are from the server's.
 
     python scripts/litert/measure.py            # about a minute on a 2-core machine
+    python scripts/litert/measure.py --builds   # relaxed-SIMD vs compat build, interleaved
+                                                # (needs `npm ci` in scripts/litert; ~3 min)
 
 Serves the assets the way the app does (ui.browser_assets.register on a bare Gradio app),
 fetches each one as a browser would (Accept-Encoding: br, gzip) and times ui/digits_browser.js
@@ -10,12 +12,14 @@ real page); a quick check of the runtime itself.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import shutil
 import statistics
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -28,8 +32,10 @@ import numpy as np  # noqa: E402
 
 def transfer(base: str, man: dict) -> dict[str, int]:
     """Bytes on the wire per file (compressed where Gradio compresses), as a first visit fetches."""
-    urls = {"digits_browser.js": man["module"], **{n: man["runtime"] + n for n in
-            ("litert.js", "litert_wasm_internal.js", "litert_wasm_internal.wasm")},
+    from ui.browser_assets import WASM_BUILD
+
+    urls = {"digits_browser.js": man["module"], "digits.js": man["controller"], **{n: man["runtime"] + n for n in
+            ("litert.js", f"{WASM_BUILD}.js", f"{WASM_BUILD}.wasm")},
             **{f"{n}.tflite": e["url"] for n, e in man["models"].items() if e["browser"]}}
     out = {}
     for name, url in urls.items():
@@ -49,7 +55,135 @@ def cpu() -> str:
     return f"{model}, {os.cpu_count()} cores, {' '.join(simd) or 'no avx2'}"
 
 
+# what --builds compares: @litertjs/core's two single-threaded builds without special headers
+BUILDS = {"relaxed": "litert_wasm_internal", "compat": "litert_wasm_compat_internal"}
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+TIME_BUILD = """async ([man, runtime, loader, noisy, reps, keep]) => {
+    const dj = await import(man.module);
+    await dj.loadRuntime(runtime, {loader});
+    const {models, failed} = await dj.loadModels(man.models);
+    const out = {failed, per_model: {}, outputs: {}};
+    for (const [name, model] of Object.entries(models)) {
+        const imgs = [];
+        for (const x of noisy) {  // warm-up pass, keeps the outputs
+            const image = (await dj.denoise(model, Float32Array.from(x))).image;
+            if (keep) imgs.push(Array.from(image));
+        }
+        const times = [];
+        for (let rep = 0; rep < reps; rep++) {
+            for (const row of noisy) {
+                const x = Float32Array.from(row);
+                const t = performance.now();
+                await dj.denoise(model, x);
+                times.push(performance.now() - t);
+            }
+        }
+        out.per_model[name] = times;
+        if (keep) out.outputs[name] = imgs;
+    }
+    return out;
+}"""
+
+
+def parity_set():
+    """The parity test's 60 digits: 20 held-out digits × 3 corruptions, seed 7 (noisy, clean)."""
+    from dae import corrupt, data
+
+    clean = data.heldout_digits(2)
+    settings = [corrupt.from_controls("gaussian", 0.5), corrupt.from_controls("salt-pepper", 0.2, blur=1.0),
+                corrupt.from_controls("uniform", 0.8, clip=False)]
+    noisy = np.concatenate([corrupt.apply(clean, c, seed=7) for c in settings])
+    return noisy, np.concatenate([clean] * len(settings))
+
+
+def compare_builds(rounds: int, reps: int) -> None:
+    """Time the relaxed-SIMD and the compat build alternately (a fresh page per build and
+    round, the order swapped every round), and report each one's parity with the server."""
+    import gradio as gr
+    from playwright.sync_api import sync_playwright
+
+    from dae import load as dae_load
+    from tests.conftest import free_port
+    from ui import browser_assets
+
+    wasm_dir = Path(__file__).resolve().parent / "node_modules/@litertjs/core/wasm"
+    if not wasm_dir.is_dir():
+        sys.exit(f"{wasm_dir} is missing: run `npm ci` in scripts/litert (or bash scripts/vendor_litert.sh)")
+    man = browser_assets.register()
+    folder = Path(tempfile.mkdtemp(prefix="litert-builds-"))
+    shutil.copy(browser_assets.VENDOR_DIR / "litert.js", folder)
+    for build in BUILDS.values():
+        for ext in (".js", ".wasm"):
+            shutil.copy(wasm_dir / f"{build}{ext}", folder)
+    gr.set_static_paths([folder])
+    runtime = browser_assets.url_for(folder)
+    with gr.Blocks() as demo:
+        gr.Markdown("measure builds")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    base = f"http://127.0.0.1:{port}"
+    print(f"CPU: {cpu()}")
+    print("builds (raw / gzip -9 bytes):")
+    import gzip
+    for label, build in BUILDS.items():
+        for ext in (".js", ".wasm"):
+            raw = (wasm_dir / f"{build}{ext}").read_bytes()
+            print(f"  {label:8s} {build + ext:36s} {len(raw):>10,} {len(gzip.compress(raw, 9, mtime=0)):>10,}")
+
+    noisy, _ = parity_set()
+    rows = noisy.reshape(len(noisy), 784).tolist()
+    sums = {label: [] for label in BUILDS}
+    per_model = {label: {} for label in BUILDS}
+    outputs = {}
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        print(f"Chromium {browser.version}; {rounds} rounds × {reps} × {len(rows)} timed calls per model and build")
+        for r in range(rounds):
+            order = list(BUILDS) if r % 2 == 0 else list(reversed(BUILDS))
+            line = []
+            for label in order:
+                page = browser.new_page()
+                page.goto(base + "/")
+                res = page.evaluate(TIME_BUILD, [man, runtime, BUILDS[label] + ".js", rows, reps, r < 2])
+                page.close()
+                assert not res["failed"], res["failed"]
+                meds = {n: statistics.median(t) for n, t in res["per_model"].items()}
+                for n, m in meds.items():
+                    per_model[label].setdefault(n, []).append(m)
+                sums[label].append(sum(meds.values()))
+                if res["outputs"]:
+                    outputs[label] = res["outputs"]
+                line.append(f"{label} {sum(meds.values()):.1f} ms")
+            print(f"  round {r + 1}: " + ", ".join(line) + f"  (load {os.getloadavg()[0]:.1f})")
+        browser.close()
+    demo.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    labels = list(BUILDS)
+    print(f"{'model':10s} " + " ".join(f"{lb + ' ms':>11s}" for lb in labels)
+          + "   " + " ".join(f"{'max|Δ| ' + lb:>15s}" for lb in labels) + "   (medians over rounds; |browser − server|)")
+    for name in per_model[labels[0]]:
+        server = dae_load(name).denoise(noisy)
+        diffs = [np.abs(np.asarray(outputs[lb][name], np.float32).reshape(noisy.shape) - server).max() for lb in labels]
+        print(f"{name:10s} " + " ".join(f"{statistics.median(per_model[lb][name]):11.2f}" for lb in labels)
+              + "   " + " ".join(f"{d:15.2e}" for d in diffs))
+    med = {lb: statistics.median(sums[lb]) for lb in labels}
+    print("one σ step (five models, per-round sum of medians), median over rounds: "
+          + ", ".join(f"{lb} {med[lb]:.1f} ms" for lb in labels)
+          + f"; compat/relaxed = {med['compat'] / med['relaxed']:.3f}")
+    print(json.dumps({"sums": sums}))
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--builds", action="store_true", help="compare the relaxed-SIMD and compat builds")
+    ap.add_argument("--rounds", type=int, default=6, help="--builds: rounds (each build once per round)")
+    ap.add_argument("--reps", type=int, default=3, help="--builds: timed passes over the 60 digits per model")
+    args = ap.parse_args()
+    if args.builds:
+        compare_builds(args.rounds, args.reps)
+        return
     import gradio as gr
     from playwright.sync_api import sync_playwright
 
@@ -78,9 +212,7 @@ def main() -> None:
     ref = np.concatenate([clean] * len(settings))
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(base + "/")
         print(f"Chromium {browser.version}")
