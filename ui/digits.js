@@ -22,6 +22,7 @@ const state = {
   lib: null,
   models: {},
   last: null, // the latest values changed() was given
+  drawn: "", // the values of the strip on screen, as JSON
   rendering: null, // the browser render in progress (a promise), and the values that wait
   pending: null,
 };
@@ -142,9 +143,12 @@ async function renderLoop() {
   while (state.pending) {
     const values = state.pending;
     state.pending = null;
+    const key = JSON.stringify(values);
+    if (key === state.drawn) continue; // already on screen (the slider's fast path drew it)
     const html = await renderHere(values);
     const box = container();
     if (box) box.innerHTML = html;
+    state.drawn = key;
   }
 }
 
@@ -163,6 +167,7 @@ window.daeDigits = {
     state.last = values;
     const onServer = state.mode !== "browser" || serverOnlyReason(values[7]);
     if (onServer) {
+      state.drawn = ""; // the server's strip replaces ours
       refreshServer();
       return;
     }
@@ -173,10 +178,24 @@ window.daeDigits = {
   },
 };
 
+// The slider's fast path: a drag of σ or blur is drawn from the range input's own "input"
+// event, a frame before Gradio's change event reaches changed() with the same values (which
+// are then already on screen, so nothing is drawn twice).
+document.addEventListener("input", (e) => {
+  if (state.mode !== "browser" || !state.last || !(e.target instanceof HTMLInputElement)) return;
+  const index = e.target.closest("#sigma") ? 2 : e.target.closest("#blur") ? 3 : -1;
+  const value = parseFloat(e.target.value);
+  if (index < 0 || !Number.isFinite(value)) return;
+  const values = [...state.last];
+  values[index] = value;
+  window.daeDigits.changed(values);
+}, true);
+
 // After each server render, say why the server made it (once the browser path is known).
 new MutationObserver(() => {
   const p = document.getElementById("dae-source");
   if (!p || p.dataset.source === "browser" || p.dataset.note) return;
+  state.drawn = ""; // a server render is on screen now
   const reason = state.mode === "browser" ? serverOnlyReason(state.last?.[7] ?? []) : state.why;
   if (reason) note(reason);
 }).observe(document.documentElement, { childList: true, subtree: true });
