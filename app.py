@@ -62,10 +62,8 @@ def build() -> gr.Blocks:
 def page_head() -> str:
     """The in-browser path's manifest and its controller (ui/digits.js), served as static files."""
     manifest = browser_assets.register(CTX.weights_dir)
-    gr.set_static_paths([UI_DIR / "digits.js"])
-    controller = browser_assets.url_for(UI_DIR / "digits.js")
     return (browser_assets.head_script({**manifest, "errorLut": panels.error_lut()}, name="daeBrowser")
-            + f'<script type="module" src="{controller}"></script>')
+            + f'<script type="module" src="{manifest["controller"]}"></script>')
 
 
 def serve(demo: gr.Blocks, host: str | None, port: int | None, **launch: object) -> gr.Blocks:
