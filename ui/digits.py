@@ -110,7 +110,8 @@ def build(ctx: Context) -> DigitsView:
                 with gr.Row():
                     clip = gr.Checkbox(True, label="Clip to [0, 1]")
                     seed = gr.Number(0, precision=0, label="Seed", minimum=0,
-                                     info="numpy's generator: the same seed gives the same noise")
+                                     info="same seed, same noise: numpy's generator on the server, "
+                                          "the page's own in your browser")
                     reseed = gr.Button("New noise", size="sm")
                 upload = gr.File(label="Upload an image of a digit", file_types=["image"], elem_id="upload")
                 sketch = gr.Sketchpad(type="numpy", image_mode="RGBA", canvas_size=(280, 280),
