@@ -30,6 +30,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 
+
+def _blank_page():
+    """A Gradio page with nothing on it, on a free loopback port, to serve the static files
+    registered before it (gr.set_static_paths); returns (the Blocks, its base URL)."""
+    import gradio as gr
+
+    from tests.conftest import free_port
+
+    with gr.Blocks() as demo:
+        gr.Markdown("measure")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{port}"
+
 def transfer(base: str, man: dict) -> dict[str, int]:
     """Bytes on the wire per file (compressed where Gradio compresses), as a first visit fetches."""
     from ui.browser_assets import WASM_BUILD
@@ -104,7 +118,6 @@ def compare_builds(rounds: int, reps: int) -> None:
     from playwright.sync_api import sync_playwright
 
     from dae import load as dae_load
-    from tests.conftest import free_port
     from ui import browser_assets
 
     wasm_dir = Path(__file__).resolve().parent / "node_modules/@litertjs/core/wasm"
@@ -118,11 +131,7 @@ def compare_builds(rounds: int, reps: int) -> None:
             shutil.copy(wasm_dir / f"{build}{ext}", folder)
     gr.set_static_paths([folder])
     runtime = browser_assets.url_for(folder)
-    with gr.Blocks() as demo:
-        gr.Markdown("measure builds")
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    base = f"http://127.0.0.1:{port}"
+    demo, base = _blank_page()
     print(f"CPU: {cpu()}")
     print("builds (raw / gzip -9 bytes):")
     import gzip
@@ -184,20 +193,14 @@ def main() -> None:
     if args.builds:
         compare_builds(args.rounds, args.reps)
         return
-    import gradio as gr
     from playwright.sync_api import sync_playwright
 
     from dae import corrupt, data, metrics
     from dae import load as dae_load
-    from tests.conftest import free_port
     from ui import browser_assets
 
     man = browser_assets.register()
-    with gr.Blocks() as demo:
-        gr.Markdown("measure")
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    base = f"http://127.0.0.1:{port}"
+    demo, base = _blank_page()
     print(f"CPU: {cpu()}")
     print("first visit, per file:")
     sizes = transfer(base, man)
