@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +17,21 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+# Debian's chromium, driven by Playwright (no browser download); flags as the probe found
+# they must be on this closed network (no background connections)
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def cpu() -> dict:
+    """The CPU's model name, cores and AVX2 / AVX-512 flags (from lscpu), for every result:
+    these machines change CPU between sessions, and the figures with it."""
+    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout if platform.system() == "Linux" else ""
+    name = re.search(r"Model name:\s*(.+)", out)
+    flags = set(re.search(r"Flags:\s*(.+)", out).group(1).split()) if "Flags:" in out else set()
+    return {"model": name.group(1).strip() if name else platform.processor(), "cores": os.cpu_count(),
+            "avx2": "avx2" in flags, "avx512": sorted(f for f in flags if f.startswith("avx512"))}
 
 
 def free_port() -> int:

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,21 +32,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, free_port, percentiles, save, start_app, wait_for  # noqa: E402
+from benchmarks.common import (CHROMIUM, CHROMIUM_ARGS, ROOT, cpu, free_port, percentiles, save,  # noqa: E402
+                               start_app, wait_for)
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 PAGE_EVENT = ("gaussian", 0.5, 0.0, 0.0, True, 0, ["dense", "conv-latent", "conv-pool", "unet", "unet-wide"], False)
-
-
-def cpu() -> str:
-    """The CPU model and its widest vector extension, for the record."""
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    name = next((line.split(":", 1)[1].strip() for line in flags.splitlines() if line.startswith("model name")),
-                platform.processor())
-    ext = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    return f"{name} ({ext}, {os.cpu_count()} cores)"
 
 
 def inputs() -> dict[str, str]:

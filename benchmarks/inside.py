@@ -11,10 +11,7 @@ again, in this one run.
 from __future__ import annotations
 
 import os
-import platform
-import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -22,23 +19,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from benchmarks.common import percentiles, save  # noqa: E402
+from benchmarks.common import cpu, percentiles, save  # noqa: E402
 from dae import corrupt, latent, live  # noqa: E402
-from ui import inside  # noqa: E402
+from ui import inside, inside_map  # noqa: E402
 from ui.context import Context  # noqa: E402
-
-
-def cpu() -> dict:
-    """The CPU's model name and its AVX2 / AVX-512 flags (from lscpu)."""
-    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout if platform.system() == "Linux" else ""
-    name = re.search(r"Model name:\s*(.+)", out)
-    flags = set(re.search(r"Flags:\s*(.+)", out).group(1).split()) if "Flags:" in out else set()
-    return {"model": name.group(1).strip() if name else platform.processor(), "cores": os.cpu_count(),
-            "avx2": "avx2" in flags, "avx512": sorted(f for f in flags if f.startswith("avx512"))}
 
 
 def timed(fn, n: int) -> list[float]:
@@ -60,10 +47,10 @@ def startup(ctx: Context) -> dict:
         space = latent.LatentMap(name, m, ctx.digits, ctx.labels)
         t_fit = time.perf_counter() - t
         t = time.perf_counter()
-        inside._background(space)
+        inside_map.background(space)
         first[name] = {"encode_and_fit_s": round(t_fit, 3), "draw_s": round(time.perf_counter() - t, 3)}
     fresh = iter([Context.create() for _ in range(3)])
-    again = timed(lambda: inside.maps(next(fresh)), 3)
+    again = timed(lambda: inside_map.maps(next(fresh)), 3)
     return {"first_per_model": first, "first_total_s": round(sum(v["encode_and_fit_s"] + v["draw_s"]
                                                                  for v in first.values()), 3),
             "repeat_total_median_s": round(statistics.median(again), 3)}
@@ -73,7 +60,7 @@ def interactions(ctx: Context) -> dict:
     """ms per map click (decode + the HTML), per map update (a new digit or σ), per interpolation."""
     out = {}
     rng = np.random.default_rng(0)
-    for name, m in inside.maps(ctx).items():
+    for name, m in inside_map.maps(ctx).items():
         l, t, r, b = m.box
         clicks = [SimpleNamespace(index=[int(rng.uniform(l, r)), int(rng.uniform(t, b))]) for _ in range(100)]
         it = iter(clicks)

@@ -199,6 +199,16 @@ class Journey:
     denoised_code: np.ndarray
     points: np.ndarray
 
+    @property
+    def noisy_distance(self) -> float:
+        """How far the noise pushed the code: |enc(noisy) − enc(clean)|."""
+        return float(np.linalg.norm(self.noisy_code - self.clean_code))
+
+    @property
+    def denoised_distance(self) -> float:
+        """How far the denoised digit's code lies from the clean one: what the arrow claims shrinks."""
+        return float(np.linalg.norm(self.denoised_code - self.clean_code))
+
     def as_dict(self) -> dict:
         """JSON-safe: the codes and map positions (the ``/encode`` endpoint's answer)."""
         r = lambda v: [round(float(u), 5) for u in v]  # noqa: E731

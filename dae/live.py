@@ -131,8 +131,7 @@ def train(epochs: int = DEFAULT_EPOCHS, seed: int = 0, on_epoch: Callable[[Epoch
     model = spec(MODEL).build()
     x, _ = split()
     steps = len(x) // BATCH_SIZE
-    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=epochs * steps, alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=training.LOSSES["mse"])
+    training.compile_for_training(model, epochs, steps, LEARNING_RATE, "mse")
     reports: list[Epoch] = []
 
     def collect(e: Epoch) -> None:

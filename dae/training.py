@@ -184,11 +184,18 @@ def psnr_loss(clean, denoised):
 LOSSES = {"mse": "mse", "psnr": psnr_loss}
 
 
+def compile_for_training(model: keras.Model, epochs: int, steps_per_epoch: int, lr: float,
+                         loss: str = "mse") -> None:
+    """Adam with a cosine-decayed learning rate over the whole run, and the named loss: how
+    every model here is trained (``train.py`` and the Inside tab's live run alike)."""
+    schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps_per_epoch, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[loss])
+
+
 def _fit(model: keras.Model, train_ds, val_xy, epochs: int, steps_per_epoch: int, lr: float,
          loss: str = "mse") -> list[dict]:
     """Adam with cosine decay, keep the weights with the lowest validation loss."""
-    schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps_per_epoch, alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[loss])
+    compile_for_training(model, epochs, steps_per_epoch, lr, loss)
     with tempfile.TemporaryDirectory() as tmp:
         best = str(Path(tmp) / "best.weights.h5")
         ckpt = keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True, save_weights_only=True)

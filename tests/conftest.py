@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -13,6 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402  (needs ROOT on the path)
+
 
 @pytest.fixture(scope="session")
 def digits() -> np.ndarray:
@@ -20,12 +20,6 @@ def digits() -> np.ndarray:
     from dae import data
 
     return data.heldout_digits(20)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +41,6 @@ def app_url(served_app):
 
 
 # --- a real browser: Debian's chromium through Playwright (no browser download) -----------
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 def skip_without_chromium() -> None:
@@ -61,11 +52,31 @@ def skip_without_chromium() -> None:
 
 @pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium per test module (Playwright's sync API allows one at a time)."""
+    """One headless Chromium per test module (Playwright's sync API allows one at a time).
+    A test that asks for it is skipped where no chromium can be found, failed in CI."""
     from playwright.sync_api import sync_playwright
 
+    skip_without_chromium()
     assert CHROMIUM, "CI must have chromium (.ci/run installs it)"
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def assets_app():
+    """A bare Gradio app that serves what ui.browser_assets registers and puts the manifest on
+    its page (launch(head=...)), as the real app will: (URL, manifest)."""
+    import gradio as gr
+
+    from ui import browser_assets
+
+    man = browser_assets.register()
+    with gr.Blocks() as demo:
+        gr.Markdown("browser parity")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                head=browser_assets.head_script(man))
+    yield f"http://127.0.0.1:{port}", man
+    demo.close()

@@ -86,7 +86,8 @@ def test_identical_page_events_at_once(app_url, server_errors):
 def test_cache_write_is_atomic_under_a_concurrent_reader(tmp_path):
     """Writers keep saving the same image while a reader reads its cache file: with the fix
     the reader only ever sees the whole file (Gradio's own version truncates and refills it)."""
-    assert gradio_fixes.installed() or gradio_fixes.install() is None
+    gradio_fixes.install()
+    assert processing_utils.save_pil_to_cache is gradio_fixes.save_pil_to_cache
     img = Image.fromarray((np.random.default_rng(0).random((256, 256)) * 255).astype(np.uint8))
     path = processing_utils.save_pil_to_cache(img, str(tmp_path), format="png")
     whole = open(path, "rb").read()

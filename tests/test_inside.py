@@ -2,7 +2,6 @@
 
 Served by the real app (tests/conftest.py).
 """
-import os
 import time
 
 import numpy as np
@@ -11,7 +10,6 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from dae import data, latent, live
-from tests.conftest import CHROMIUM
 
 
 
@@ -116,7 +114,6 @@ def test_train_live_refuses_bad_epochs(client, bad):
         client.predict(epochs=bad, api_name="/train_live")
 
 
-@pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="no chromium (apt-get install chromium)")
 def test_clicking_the_map_shows_the_decoded_digit(inside_url, browser):
     from playwright.sync_api import expect
 

@@ -32,8 +32,8 @@ def test_the_denoiser_sends_a_noisy_code_back_towards_the_clean_one(maps, digits
     digit, enc(dec(enc(noisy))), lies closer to the clean code than the noisy code does."""
     m = maps[name]
     j = [m.journey(d, corrupt.gaussian(0.5), seed=i) for i, d in enumerate(digits)]
-    to_noisy = np.mean([np.linalg.norm(s.noisy_code - s.clean_code) for s in j])
-    to_denoised = np.mean([np.linalg.norm(s.denoised_code - s.clean_code) for s in j])
+    to_noisy = np.mean([s.noisy_distance for s in j])
+    to_denoised = np.mean([s.denoised_distance for s in j])
     print(f"{name}: mean code distance to the clean code: noisy {to_noisy:.3f}, denoised {to_denoised:.3f}")
     assert to_denoised < 0.8 * to_noisy
     # on the map too, where the arrow is drawn

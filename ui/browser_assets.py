@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dae.inference import WEIGHTS_DIR, export_status
-from dae.registry import MODELS
+from dae.registry import MODELS, digit_models
 
 UI_DIR = Path(__file__).resolve().parent
 MODULE = UI_DIR / "digits_browser.js"
@@ -35,11 +35,6 @@ CONTROLLER = UI_DIR / "digits.js"
 # why not the "compat" build)
 WASM_BUILD = "litert_wasm_internal"
 FILE_ROUTE = "/gradio_api/file="
-
-
-def digit_models() -> list[str]:
-    """Every registered digit model, in registry order (the page's panel order)."""
-    return [name for name, s in MODELS.items() if s.kind == "digit"]
 
 
 def url_for(path: Path, root: str = "") -> str:

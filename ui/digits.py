@@ -36,8 +36,6 @@ class DigitsView:
 
     clean: gr.State
     corruption: list
-    methods: gr.CheckboxGroup
-    panels: gr.HTML
 
 
 def _picker_order(ctx: Context) -> np.ndarray:
@@ -154,4 +152,4 @@ def build(ctx: Context) -> DigitsView:
     gr.on([clean_data.change, *[c.change for c in controls]], None, [clean_data, *controls], None, js=DISPATCH)
     refresh.click(show, [clean, *controls], strip, show_progress="hidden", trigger_mode="always_last",
                   time_limit=TIME_LIMIT_S, api_name="digit_view", api_visibility="undocumented")
-    return DigitsView(clean, [noise, level, blur, mean, clip, seed], methods, strip)
+    return DigitsView(clean, [noise, level, blur, mean, clip, seed])

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from gradio import processing_utils
 
-_ORIGINAL = processing_utils.save_pil_to_cache
 
 
 def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
@@ -55,6 +54,3 @@ def install() -> None:
     """
     processing_utils.save_pil_to_cache = save_pil_to_cache
 
-
-def installed() -> bool:
-    return processing_utils.save_pil_to_cache is save_pil_to_cache and _ORIGINAL is not save_pil_to_cache

@@ -2,103 +2,33 @@
 
 - The latent map: the codes of the 5,000 gallery digits, projected to 2-D (``dae.latent``),
   coloured by class, with the Digits tab's digit marked (clean code, noisy code, and an arrow
-  to where the denoiser sends it). It follows that tab's digit and corruption.
+  to where the denoiser sends it). It follows that tab's digit and corruption
+  whenever this tab is opened.
 - Click the map: the decoder draws the digit at that point.
 - Interpolation: two gallery digits, 8 decoded steps along the line between their codes,
   beside the naive 8-step pixel cross-fade.
 - Train one live: a fresh ``dense`` DAE (``dae.live``), loss curve and test digit per epoch.
 
-Why the map is a ``gr.Image`` (PNG) and not a ``gr.ScatterPlot``: Gradio 6.31's native plots
-report a *brushed range* on select, not a clicked point, while ``gr.Image.select`` gives the
-clicked pixel (in the PNG's own pixels, as long as it is not shown larger than it is). The
-scatter, axes and legend are drawn once per model with matplotlib; each digit only adds three
-markers and an arrow with Pillow, so the pixel ↔ map mapping is fixed and exact.
-Small digits go out as inline PNGs in ``gr.HTML`` (no file cache, see ``ui/panels.py``).
+The map is a clickable PNG (``ui/inside_map.py``); small digits go out as inline PNGs in
+``gr.HTML`` (no file cache, see ``ui/panels.py``).
 """
 from __future__ import annotations
 
 import html
-import io
-import threading
-from dataclasses import dataclass
 
 import gradio as gr
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageDraw
 
 from dae import corrupt, images, latent, live
 from dae.registry import MODELS
 
 from .context import Context, TIME_LIMIT_S
 from .digits import from_upload
+from .inside_map import MapImage, draw_journey, maps
 from .panels import png_uri
 
 TRAIN_TIME_LIMIT_S = 180  # the longest live run (MAX_EPOCHS) on a busy 2-core machine
-MAP_SIZE = (720, 560)  # PNG pixels; shown no larger, so a click's pixel is the PNG's pixel
-CLEAN, NOISY, ARROW = (0, 0, 0), (220, 30, 30), (20, 20, 20)
-
-
-# --- the maps, built once per process ------------------------------------------------------
-
-@dataclass
-class MapImage:
-    """One model's map as a PNG background and the affine link between its pixels and the map."""
-
-    space: latent.LatentMap
-    background: np.ndarray  # (H, W, 3) uint8
-    box: tuple[float, float, float, float]  # the axes' data area in PNG pixels: left, top, right, bottom
-
-    def to_pixel(self, x: float, y: float) -> tuple[float, float]:
-        e, (l, t, r, b) = self.space.extent, self.box
-        return l + (x - e.x0) / (e.x1 - e.x0) * (r - l), b - (y - e.y0) / (e.y1 - e.y0) * (b - t)
-
-    def to_map(self, px: float, py: float) -> tuple[float, float] | None:
-        """Map coordinates of a PNG pixel, None outside the axes (the legend, the margins)."""
-        e, (l, t, r, b) = self.space.extent, self.box
-        if not (l <= px <= r and t <= py <= b):
-            return None
-        return e.x0 + (px - l) / (r - l) * (e.x1 - e.x0), e.y0 + (b - py) / (b - t) * (e.y1 - e.y0)
-
-
-def _background(space: latent.LatentMap) -> MapImage:
-    """Scatter, axes and legend, drawn once (matplotlib, off-screen)."""
-    from matplotlib.figure import Figure
-
-    w, h = MAP_SIZE
-    fig = Figure(figsize=(w / 100, h / 100), dpi=100)
-    ax = fig.add_axes((0.09, 0.09, 0.76, 0.84))
-    for k in range(10):
-        p = space.points[space.labels == k]
-        ax.scatter(p[:, 0], p[:, 1], s=4, alpha=0.55, color=f"C{k}", label=str(k), linewidths=0)
-    e = space.extent
-    ax.set_xlim(e.x0, e.x1)
-    ax.set_ylim(e.y0, e.y1)
-    kind = "LDA" if space.projection == "lda" else "PC"
-    ax.set_xlabel(f"{kind} 1")
-    ax.set_ylabel(f"{kind} 2")
-    ax.set_title(f"{space.name}: {space.latent_dim}-number codes of 5,000 held-out digits", fontsize=10)
-    fig.legend(*ax.get_legend_handles_labels(), loc="center right", title="digit", markerscale=4, frameon=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    rgb = np.asarray(Image.open(buf).convert("RGB"))
-    l, b, r, t = ax.get_window_extent().extents  # display pixels, origin bottom-left
-    return MapImage(space, rgb, (l, h - t, r, h - b))
-
-
-_MAPS: dict[int, tuple[Context, dict[str, MapImage]]] = {}  # the context is kept so its id is never reused
-_MAPS_LOCK = threading.Lock()
-
-
-def maps(ctx: Context) -> dict[str, MapImage]:
-    """The map of each bottleneck model that loaded, built on first use and kept per context
-    (``Context`` is not hashable, hence the id)."""
-    with _MAPS_LOCK:
-        if id(ctx) not in _MAPS:
-            spaces = latent.build_maps({n: ctx.lab.models[n].model for n in ctx.latent_models}, ctx.digits,
-                                       ctx.labels)
-            _MAPS[id(ctx)] = (ctx, {n: _background(s) for n, s in spaces.items()})
-        return _MAPS[id(ctx)][1]
 
 
 def _map_for(ctx: Context, model: str) -> MapImage:
@@ -120,38 +50,6 @@ def _corruption(noise, level, blur, mean, clip) -> corrupt.Corruption:
         raise gr.Error(str(e)) from None
 
 
-def _inside(m: MapImage, x: float, y: float) -> tuple[float, float, bool]:
-    """A map point's pixel, pulled onto the axes' edge when it lies off the map."""
-    l, t, r, b = m.box
-    px, py = m.to_pixel(x, y)
-    cx, cy = min(max(px, l), r), min(max(py, t), b)
-    return cx, cy, (cx, cy) == (px, py)
-
-
-def _arrow(draw: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float]) -> None:
-    draw.line([a, b], fill=ARROW, width=3)
-    v = np.subtract(b, a)
-    n = float(np.hypot(*v))
-    if n < 1:
-        return
-    u, side = v / n, np.array([-v[1], v[0]]) / n
-    tip = np.asarray(b)
-    draw.polygon([tuple(tip), tuple(tip - 14 * u + 6 * side), tuple(tip - 14 * u - 6 * side)], fill=ARROW)
-
-
-def draw_journey(m: MapImage, j: latent.Journey) -> tuple[np.ndarray, bool]:
-    """The map with the clean code (black ring), the noisy code (red cross) and an arrow from
-    it to the code of the denoised digit; whether all three lie on the map."""
-    img = Image.fromarray(m.background.copy())
-    d = ImageDraw.Draw(img)
-    (cx, cy, c_in), (nx, ny, n_in), (dx, dy, d_in) = (_inside(m, *p) for p in j.points)
-    _arrow(d, (nx, ny), (dx, dy))
-    d.ellipse([cx - 9, cy - 9, cx + 9, cy + 9], outline=CLEAN, width=3)
-    d.line([nx - 7, ny - 7, nx + 7, ny + 7], fill=NOISY, width=4)
-    d.line([nx - 7, ny + 7, nx + 7, ny - 7], fill=NOISY, width=4)
-    return np.asarray(img), c_in and n_in and d_in
-
-
 def _digit(image: np.ndarray, caption: str, cls: str = "") -> str:
     return (f'<figure class="inside-digit {cls}"><img src="{png_uri(image)}" alt="{html.escape(caption)}" '
             f'width="28" height="28"><figcaption>{caption}</figcaption></figure>')
@@ -159,13 +57,11 @@ def _digit(image: np.ndarray, caption: str, cls: str = "") -> str:
 
 def journey_html(j: latent.Journey, on_map: bool) -> str:
     """The three digits behind the markers, and how far each code lies from the clean one."""
-    to_noisy = float(np.linalg.norm(j.noisy_code - j.clean_code))
-    to_denoised = float(np.linalg.norm(j.denoised_code - j.clean_code))
     note = "" if on_map else "<p><small>A marker off the map is drawn at its edge.</small></p>"
     return (f'<div class="inside-row">{_digit(j.clean, "clean ◯")}{_digit(j.noisy, "noisy ✕")}'
             f'{_digit(j.denoised, "denoised ➜")}</div>'
-            f"<p>Distance from the clean code (all {len(j.clean_code)} numbers): noisy <b>{to_noisy:.2f}</b>, "
-            f"denoised <b>{to_denoised:.2f}</b>.</p>{note}")
+            f"<p>Distance from the clean code (all {len(j.clean_code)} numbers): noisy <b>{j.noisy_distance:.2f}</b>, "
+            f"denoised <b>{j.denoised_distance:.2f}</b>.</p>{note}")
 
 
 def show_map(ctx: Context, model: str, clean, noise, level, blur, mean, clip, seed) -> tuple[np.ndarray, str]:

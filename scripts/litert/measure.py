@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -25,9 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, cpu, free_port  # noqa: E402
 
 
 
@@ -36,7 +36,6 @@ def _blank_page():
     registered before it (gr.set_static_paths); returns (the Blocks, its base URL)."""
     import gradio as gr
 
-    from tests.conftest import free_port
 
     with gr.Blocks() as demo:
         gr.Markdown("measure")
@@ -61,18 +60,8 @@ def transfer(base: str, man: dict) -> dict[str, int]:
     return out
 
 
-def cpu() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    flags = Path("/proc/cpuinfo").read_text()
-    simd = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16") if f" {f}" in flags]
-    return f"{model}, {os.cpu_count()} cores, {' '.join(simd) or 'no avx2'}"
-
-
 # what --builds compares: @litertjs/core's two single-threaded builds without special headers
 BUILDS = {"relaxed": "litert_wasm_internal", "compat": "litert_wasm_compat_internal"}
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 TIME_BUILD = """async ([man, runtime, loader, noisy, reps, keep]) => {
     const dj = await import(man.module);
     await dj.loadRuntime(runtime, {loader});
@@ -145,9 +134,8 @@ def compare_builds(rounds: int, reps: int) -> None:
     sums = {label: [] for label in BUILDS}
     per_model = {label: {} for label in BUILDS}
     outputs = {}
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         print(f"Chromium {browser.version}; {rounds} rounds × {reps} × {len(rows)} timed calls per model and build")
         for r in range(rounds):
             order = list(BUILDS) if r % 2 == 0 else list(reversed(BUILDS))
@@ -213,9 +201,8 @@ def main() -> None:
                 corrupt.from_controls("uniform", 0.8, clip=False)]
     noisy = np.concatenate([corrupt.apply(clean, c, seed=7) for c in settings])
     ref = np.concatenate([clean] * len(settings))
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(base + "/")
         print(f"Chromium {browser.version}")
