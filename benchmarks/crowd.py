@@ -2,6 +2,7 @@
 
     python benchmarks/crowd.py            # about 4 minutes; writes benchmarks/results/crowd.json
     python benchmarks/crowd.py --quick    # a smaller run of each part
+    python benchmarks/crowd.py --browser-only   # part 3 alone, about a minute
 
 1. The API: 32 clients × 20 identical ``/denoise_digit`` requests, 8 × 5 identical
    ``/denoise_photo`` ones; failed requests and exceptions in the server's log.
@@ -213,12 +214,32 @@ def browser_steps(url: str, visitors: int, steps: int, in_browser: bool = False)
     return asyncio.run(_browser(url if in_browser else url + "?server=1", visitors, steps, in_browser))
 
 
+def api_and_throughput(url: str, echo_url: str, files: dict, n: tuple, result: dict) -> None:
+    """Parts 1 and 2: identical API crowds, and the page event's throughput against the echo."""
+    from gradio_client import handle_file
+
+    digit = lambda c: c.predict(image=handle_file(files["digit"]), api_name="/denoise_digit")  # noqa: E731
+    photo = lambda c: c.predict(image=handle_file(files["photo"]), sigma=25, api_name="/denoise_photo")  # noqa: E731
+    result["api_digit_identical"] = crowd(url, n[0], n[1], digit)
+    print("API /denoise_digit, identical:", result["api_digit_identical"])
+    result["api_photo_identical"] = crowd(url, n[2], n[3], photo)
+    print("API /denoise_photo, identical:", result["api_photo_identical"])
+    event = lambda c: c.predict(*PAGE_EVENT, api_name="/digit_view")  # noqa: E731
+    echo_call = lambda c: c.predict(handle_file(files["digit"]), api_name="/echo")  # noqa: E731
+    result["throughput_page_event"] = throughput(url, 16, n[4], event)
+    result["throughput_echo_one_image"] = throughput(echo_url, 16, n[4], echo_call)
+    ratio = result["throughput_page_event"]["requests_per_s"] / result["throughput_echo_one_image"]["requests_per_s"]
+    result["throughput_ratio_page_event_to_echo"] = round(ratio, 2)
+    print("throughput, 16 clients: page event", result["throughput_page_event"], "echo",
+          result["throughput_echo_one_image"], f"ratio {ratio:.2f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smaller counts: a smoke run")
+    p.add_argument("--browser-only", action="store_true",
+                   help="only part 3, the σ steps in Chromium (writes crowd_browser.json)")
     a = p.parse_args()
-    from gradio_client import handle_file
-
     n = (8, 4, 4, 2, 5.0, 5) if a.quick else (32, 20, 8, 5, 20.0, 20)
     files, logs = inputs(), Path(tempfile.mkdtemp())
     result: dict = {"cpu": cpu(), "quick": a.quick}
@@ -226,20 +247,8 @@ def main() -> None:
     echo, echo_url = start_echo(logs / "echo.log")
     try:
         print(f"app up in {startup:.1f} s on {result['cpu']}")
-        digit = lambda c: c.predict(image=handle_file(files["digit"]), api_name="/denoise_digit")  # noqa: E731
-        photo = lambda c: c.predict(image=handle_file(files["photo"]), sigma=25, api_name="/denoise_photo")  # noqa: E731
-        result["api_digit_identical"] = crowd(url, n[0], n[1], digit)
-        print("API /denoise_digit, identical:", result["api_digit_identical"])
-        result["api_photo_identical"] = crowd(url, n[2], n[3], photo)
-        print("API /denoise_photo, identical:", result["api_photo_identical"])
-        event = lambda c: c.predict(*PAGE_EVENT, api_name="/digit_view")  # noqa: E731
-        echo_call = lambda c: c.predict(handle_file(files["digit"]), api_name="/echo")  # noqa: E731
-        result["throughput_page_event"] = throughput(url, 16, n[4], event)
-        result["throughput_echo_one_image"] = throughput(echo_url, 16, n[4], echo_call)
-        ratio = result["throughput_page_event"]["requests_per_s"] / result["throughput_echo_one_image"]["requests_per_s"]
-        result["throughput_ratio_page_event_to_echo"] = round(ratio, 2)
-        print("throughput, 16 clients: page event", result["throughput_page_event"], "echo",
-              result["throughput_echo_one_image"], f"ratio {ratio:.2f}")
+        if not a.browser_only:
+            api_and_throughput(url, echo_url, files, n, result)
         for path, in_browser in (("server_path", False), ("in_browser_path", True)):
             result[f"{path}_one_visitor"] = browser_steps(url, 1, n[5], in_browser)
             print(f"{path}, one visitor:", result[f"{path}_one_visitor"])
@@ -252,7 +261,8 @@ def main() -> None:
     result["server_exceptions"] = server_exceptions(logs / "app.log")
     result["echo_server_exceptions"] = server_exceptions(logs / "echo.log")
     print(f"server exceptions: app {result['server_exceptions']}, echo {result['echo_server_exceptions']}")
-    print(f"wrote {save('crowd_quick' if a.quick else 'crowd', result)}")
+    name = "crowd_browser" if a.browser_only else "crowd"
+    print(f"wrote {save(name + '_quick' if a.quick else name, result)}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ const state = {
   models: {},
   last: null, // the latest values changed() was given
   drawn: "", // the values of the strip on screen, as JSON
+  digit: null, // the clean digit of the last render: {b64, pixels, src}
   rendering: null, // the browser render in progress (a promise), and the values that wait
   pending: null,
 };
@@ -37,7 +38,7 @@ function decodeDigit(b64) {
 }
 
 function rgbDataUrl(width, height, pixel) {
-  const canvas = document.createElement("canvas");
+  const canvas = (rgbDataUrl.canvas ??= document.createElement("canvas")); // reused, as digitDataUrl's
   canvas.width = width;
   canvas.height = height;
   const data = new ImageData(width, height);
@@ -92,8 +93,12 @@ function scaleBlock() {
 async function renderHere(values) {
   const [cleanB64, noise, level, blur, mean, clip, seed, methods, errorMaps] = values;
   const lib = state.lib;
-  const clean = decodeDigit(cleanB64);
   const t0 = performance.now();
+  if (state.digit?.b64 !== cleanB64) { // a σ drag keeps the digit: decode and draw it once
+    const pixels = decodeDigit(cleanB64);
+    state.digit = { b64: cleanB64, pixels, src: lib.digitDataUrl(pixels) };
+  }
+  const clean = state.digit.pixels;
   const noisy = lib.corrupt(clean, { noise, level: +level, blur: +blur, mean: +mean, clip: !!clip }, +seed || 0);
   const panels = [];
   for (const name of methods) {
@@ -103,7 +108,7 @@ async function renderHere(values) {
   const best = panels.length ? panels.reduce((a, b) => (b.psnr > a.psnr ? b : a)).name : null;
   const err = (image, name) => (errorMaps ? img(heatDataUrl(clean, image), `error map of ${name}`, "dae-img dae-err") : "");
   const parts = [
-    figure("original", "original", lib.digitDataUrl(clean), '<span class="dae-psnr">&nbsp;</span><span class="dae-ssim">held out</span>',
+    figure("original", "original", state.digit.src, '<span class="dae-psnr">&nbsp;</span><span class="dae-ssim">held out</span>',
       errorMaps ? scaleBlock() : ""),
     figure("noisy", "noisy", lib.digitDataUrl(noisy), score(lib.psnr(clean, noisy), lib.ssim(clean, noisy)), err(noisy, "noisy")),
   ];

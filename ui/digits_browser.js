@@ -201,22 +201,35 @@ export function psnr(clean, test) {
 
 const WIN = 7;
 
-/** scipy.ndimage.uniform_filter(size=7, mode="reflect") on 28×28 float64, rows then columns. */
+// scipy's "reflect" mode (d c b a | a b c d | d c b a): REFLECT[j] is the pixel at position
+// j − 3 of a row or column, for j in 0 … 33, so a window's taps are REFLECT[i] … REFLECT[i + 6].
+const REFLECT = Int32Array.from({ length: SIDE + WIN - 1 }, (_, j) => {
+  const i = j - ((WIN - 1) >> 1);
+  return i < 0 ? -i - 1 : i >= SIDE ? 2 * SIDE - i - 1 : i;
+});
+
+/** scipy.ndimage.uniform_filter(size=7, mode="reflect") on 28×28 float64, rows then columns,
+ * each tap added in window order. Plain loops over typed arrays: called five times per SSIM,
+ * and an SSIM per panel on every σ step. */
 function boxMean(a) {
-  const h = (WIN - 1) >> 1;
-  const reflect = (i) => (i < 0 ? -i - 1 : i >= SIDE ? 2 * SIDE - i - 1 : i); // d c b a | a b c d
-  const pass = (src, alongRows) => {
-    const out = new Float64Array(PIXELS);
-    for (let r = 0; r < SIDE; r++) {
-      for (let c = 0; c < SIDE; c++) {
-        let acc = 0;
-        for (let k = -h; k <= h; k++) acc += alongRows ? src[reflect(r + k) * SIDE + c] : src[r * SIDE + reflect(c + k)];
-        out[r * SIDE + c] = acc / WIN;
-      }
+  const tmp = new Float64Array(PIXELS);
+  const out = new Float64Array(PIXELS);
+  for (let r = 0; r < SIDE; r++) {
+    for (let c = 0; c < SIDE; c++) {
+      let acc = 0;
+      for (let k = 0; k < WIN; k++) acc += a[REFLECT[r + k] * SIDE + c];
+      tmp[r * SIDE + c] = acc / WIN;
     }
-    return out;
-  };
-  return pass(pass(a, true), false);
+  }
+  for (let r = 0; r < SIDE; r++) {
+    const row = r * SIDE;
+    for (let c = 0; c < SIDE; c++) {
+      let acc = 0;
+      for (let k = 0; k < WIN; k++) acc += tmp[row + REFLECT[c + k]];
+      out[row + c] = acc / WIN;
+    }
+  }
+  return out;
 }
 
 /**
@@ -230,10 +243,15 @@ function boxMean(a) {
 export function ssim(clean, test) {
   checkImage(clean, "clean");
   checkImage(test, "test");
-  const x = Float64Array.from(clean);
-  const y = Float64Array.from(test);
-  const prod = (a, b) => a.map((v, i) => v * b[i]);
-  const [ux, uy, uxx, uyy, uxy] = [x, y, prod(x, x), prod(y, y), prod(x, y)].map(boxMean);
+  const [x, y, xx, yy, xy] = Array.from({ length: 5 }, () => new Float64Array(PIXELS));
+  for (let i = 0; i < PIXELS; i++) {
+    x[i] = clean[i];
+    y[i] = test[i];
+    xx[i] = x[i] * x[i];
+    yy[i] = y[i] * y[i];
+    xy[i] = x[i] * y[i];
+  }
+  const [ux, uy, uxx, uyy, uxy] = [x, y, xx, yy, xy].map(boxMean);
   const np = WIN * WIN;
   const covNorm = np / (np - 1);
   const C1 = 0.01 ** 2;
@@ -430,7 +448,7 @@ export function drawDigit(canvas, image) {
  * @returns {string}
  */
 export function digitDataUrl(image) {
-  const canvas = document.createElement("canvas");
-  drawDigit(canvas, image);
-  return canvas.toDataURL("image/png");
+  digitDataUrl.canvas ??= document.createElement("canvas"); // one, reused: making one costs more than the PNG
+  drawDigit(digitDataUrl.canvas, image);
+  return digitDataUrl.canvas.toDataURL("image/png");
 }
