@@ -10,7 +10,7 @@
    concurrent clients, against Gradio's one-image echo app measured in the same run (its
    floor: a file in, one image out, no work). Both servers are separate processes.
 3. A real browser (Debian's chromium): one visitor's σ steps, then 8 visitors stepping at
-   once, 10 steps each: the time from the key press to a new ``#out-unet-wide`` image in the
+   once (all 8 pages open first, then step together), 10 steps each: the time from the key press to a new ``#out-unet-wide`` image in the
    page's DOM (timed in the page; Playwright's own view, which adds its polling, too), lost
    steps (none arrived within 10 s), broken images and server calls during the steps; first
    on the server path (``?server=1``), then on the in-browser path, after its switch-over
@@ -142,10 +142,14 @@ document.addEventListener('keydown', () => { window.__key = performance.now(); }
 """
 
 
-async def _visitor(browser, url: str, steps: int, in_browser: bool) -> dict:
+async def _visitor(browser, url: str, steps: int, in_browser: bool, ready: asyncio.Barrier) -> dict:
     """Open the page, then press → on the σ slider ``steps`` times, each time waiting for a
     new unet-wide image. With ``in_browser``, first wait for the switch-over to the in-browser
-    path, and count the server calls the steps make (there should be none)."""
+    path, and count the server calls the steps make (there should be none).
+
+    ``ready``: every visitor opens its page (and switches over) first, and all start stepping
+    together, so the figure is "visitors dragging at once", not dragging while other pages
+    still load (page loads are reported on their own: first_paint_s, page_open_to_switch_s)."""
     page = await browser.new_page(viewport={"width": 1280, "height": 720})
     await page.add_init_script(_STOPWATCH)
     calls, sizes = [], []
@@ -165,6 +169,7 @@ async def _visitor(browser, url: str, steps: int, in_browser: bool) -> dict:
             except Exception:  # a request without a body (or already gone): nothing transferred
                 pass
         out["bytes_to_switch"] = total
+    await ready.wait()
     slider = page.locator("#sigma input[type=range]")
     await slider.focus()
     times, driver, lost, broken, before = [], [], 0, 0, len(calls)
@@ -191,12 +196,14 @@ async def _browser(url: str, visitors: int, steps: int, in_browser: bool) -> dic
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         t = time.perf_counter()
-        results = await asyncio.gather(*[_visitor(browser, url, steps, in_browser) for _ in range(visitors)])
+        ready = asyncio.Barrier(visitors)
+        results = await asyncio.gather(*[_visitor(browser, url, steps, in_browser, ready) for _ in range(visitors)])
         wall = time.perf_counter() - t
         await browser.close()
     times = [x for r in results for x in r["times"]]
     driver = percentiles([x for r in results for x in r["driver"]] or [0.0])
     out = {"visitors": visitors, "steps_each": steps, "lost_steps": sum(r["lost"] for r in results),
+           "first_paint_s_max": round(max(r["first_paint_s"] for r in results), 2),
            "broken_images": sum(r["broken"] for r in results),
            "server_calls_during_steps": sum(r["server_calls"] for r in results), "wall_s": round(wall, 1),
            **percentiles(times or [0.0]),

@@ -47,7 +47,20 @@ def test_after_the_switch_sigma_sends_no_request(browser, app_url):
     assert len(calls) == before, calls[before:]
     assert page.locator("#dae-source").inner_text().startswith("computed in your browser")
     assert page.locator("#sigma input[type=number]").input_value() == "0.6"
+    # the steps patched the strip in place (ui/digits.js: patch): its state is the last step's,
+    # and it is what a fresh render of those values draws
+    state = page.evaluate("() => JSON.parse(document.querySelector('#panels .dae-strip').dataset.state)")
+    assert abs(state[2] - 0.6) < 1e-9
+    patched = page.evaluate("() => document.querySelector('#panels .dae-strip').outerHTML")
+    fresh = page.evaluate("async () => (await window.daeDigits.render(JSON.parse("
+                          "document.querySelector('#panels .dae-strip').dataset.state)))")
+    assert _strip_without_timing(patched) == _strip_without_timing(fresh)
     page.close()
+
+
+def _strip_without_timing(html: str) -> str:
+    """The strip's markup up to the source line (which says how long the render took)."""
+    return html.split('<p class="dae-source"')[0]
 
 
 def test_server_flag_sends_one_request_per_change(browser, app_url):

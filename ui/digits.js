@@ -129,6 +129,41 @@ function container() {
   return document.querySelector("#panels .prose") ?? document.querySelector("#panels .dae-strip")?.parentElement;
 }
 
+/**
+ * Put html into box. When the strip on screen has the same shape (the same elements in the same
+ * order: the same panels, error maps on or off), only the attributes and texts that differ
+ * change (a σ step changes the images' src, the scores and the best panel's class), so Chromium
+ * decodes the new images but lays out and styles nothing new. Else the box is rewritten.
+ */
+function patch(box, html) {
+  const next = document.createElement("template");
+  next.innerHTML = html;
+  if (!sameShape(box, next.content)) {
+    box.replaceChildren(next.content);
+    return;
+  }
+  const olds = box.querySelectorAll("*");
+  next.content.querySelectorAll("*").forEach((el, i) => {
+    const old = olds[i];
+    for (const { name, value } of el.attributes) if (old.getAttribute(name) !== value) old.setAttribute(name, value);
+    for (const { name } of [...old.attributes]) if (!el.hasAttribute(name)) old.removeAttribute(name);
+    el.childNodes.forEach((n, j) => {
+      if (n.nodeType === Node.TEXT_NODE && old.childNodes[j].nodeValue !== n.nodeValue) old.childNodes[j].nodeValue = n.nodeValue;
+    });
+  });
+}
+
+function sameShape(a, b) {
+  const x = a.querySelectorAll("*");
+  const y = b.querySelectorAll("*");
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i].tagName !== y[i].tagName || x[i].childNodes.length !== y[i].childNodes.length) return false;
+    for (let j = 0; j < x[i].childNodes.length; j++) if (x[i].childNodes[j].nodeType !== y[i].childNodes[j].nodeType) return false;
+  }
+  return true;
+}
+
 function note(text) {
   const p = document.getElementById("dae-source");
   if (p && text && !p.dataset.note) {
@@ -152,7 +187,7 @@ async function renderLoop() {
     if (key === state.drawn) continue; // already on screen (the slider's fast path drew it)
     const html = await renderHere(values);
     const box = container();
-    if (box) box.innerHTML = html;
+    if (box) patch(box, html);
     state.drawn = key;
   }
 }
@@ -167,6 +202,8 @@ function fallBack(why) {
 window.daeDigits = {
   get mode() { return state.mode; },
   get why() { return state.why; },
+  /** The strip's markup for these values, computed here and not drawn (tests compare it). */
+  render: (values) => renderHere(values),
   /** Called by every change of the tab's inputs (ui/digits.py's DISPATCH). */
   changed(values) {
     state.last = values;
