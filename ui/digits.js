@@ -6,8 +6,10 @@
 // be, changed() presses the hidden #digits-refresh button, whose click is the server render.
 // Once LiteRT.js and the digit models have loaded (after the first paint, which the server
 // made), changed() computes the strip here: the corruption, every ticked model, PSNR/SSIM,
-// the codes and error maps, with ui/digits_browser.js. The markup is ui/panels.py's: keep the
-// two alike (tests/test_instant.py compares them).
+// the codes and error maps, with ui/digits_browser.js, all on the page's own thread (Web Workers
+// were measured slower here: docs/browser.md, "What a σ step costs"). The markup is
+// ui/panels.py's: keep the two alike (tests/test_instant.py compares them). A step that keeps
+// the strip's shape patches it in place (patch) rather than rewriting it.
 //
 // The server path takes over, and the source line says why, when: the page asks for it
 // (?server=1), WebAssembly (or relaxed SIMD) is missing, the runtime or a model fails to load,
