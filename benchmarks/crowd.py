@@ -1,8 +1,8 @@
 """A room opening the link at once, measured (issue #18's numbers).
 
-    python benchmarks/crowd.py            # about 4 minutes; writes benchmarks/results/crowd.json
+    python benchmarks/crowd.py            # about 9 minutes; writes benchmarks/results/crowd.json
     python benchmarks/crowd.py --quick    # a smaller run of each part
-    python benchmarks/crowd.py --browser-only   # part 3 alone, about a minute
+    python benchmarks/crowd.py --browser-only   # part 3 alone, about 2 minutes
 
 1. The API: 32 clients × 20 identical ``/denoise_digit`` requests, 8 × 5 identical
    ``/denoise_photo`` ones; failed requests and exceptions in the server's log.
@@ -10,11 +10,12 @@
    concurrent clients, against Gradio's one-image echo app measured in the same run (its
    floor: a file in, one image out, no work). Both servers are separate processes.
 3. A real browser (Debian's chromium): one visitor's σ steps, then 8 visitors stepping at
-   once (all 8 pages open first, then step together), 10 steps each: the time from the key press to a new ``#out-unet-wide`` image in the
-   page's DOM (timed in the page; Playwright's own view, which adds its polling, too), lost
-   steps (none arrived within 10 s), broken images and server calls during the steps; first
-   on the server path (``?server=1``), then on the in-browser path, after its switch-over
-   (whose time from page open, and bytes transferred until then, are reported too).
+   once (all 8 pages open first, then step together), 10 steps each: the time from the key
+   press to a new ``#out-unet-wide`` image in the page's DOM (timed in the page; Playwright's
+   own view, which adds its polling, too), lost steps (none arrived within 10 s), broken
+   images and server calls during the steps; first on the server path (``?server=1``), then
+   on the in-browser path, after its switch-over (whose time from page open, and bytes
+   transferred until then, are reported too).
 
 Traffic goes only to servers this script starts on 127.0.0.1; every loop is bounded.
 """
