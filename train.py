@@ -36,6 +36,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="Keras dtype policy while training (default: the registry's where the CPU has "
                    "native bfloat16, AVX-512 BF16 or AMX; float32 elsewhere, where bfloat16 is ~10× slower)")
     p.add_argument("--init", help="continue from these .keras weights (its card is kept in the new card)")
+    p.add_argument("--checkpoint", default="", help="photo models: save the best model here as it improves "
+                   "(<dir>/<name>.keras), to resume a long run with --init")
     p.add_argument("--quick", action="store_true", help="smoke run: 1 epoch on 2,000 digits, 20 photo steps")
     return p.parse_args(argv)
 
@@ -48,7 +50,7 @@ def settings(name: str, a: argparse.Namespace) -> Settings:
                  patch=d.get("patch", 64), init=a.init or "",
                  precision=a.precision or native_precision(d.get("precision", "float32")),
                  loss=a.loss or d.get("loss", "mse"),
-                 focus=a.focus if a.focus is not None else d.get("focus", 0.0))
+                 focus=a.focus if a.focus is not None else d.get("focus", 0.0), checkpoint=a.checkpoint)
     if a.quick:
         s.epochs, s.steps, s.limit = 1, 20, 2000
     return s

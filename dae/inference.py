@@ -272,21 +272,7 @@ class PhotoDenoiser:
     def _tiled(self, rgb: np.ndarray, sigma: float, tile: int | None = None) -> np.ndarray:
         """Whole when the photo fits in one tile; else overlapping tiles of at most ``tile``²
         (the margins make a 512² photo cost 1.26× its pixels as four tiles, so it runs whole)."""
-        h, w, _ = rgb.shape
-        tile = tile or self.tile
-        if h <= tile and w <= tile:
-            return self._whole(rgb, sigma)
-        m = self.margin
-        out = np.empty((h, w, 3), np.float32)
-        step = max(tile - 2 * m, self.multiple)
-        for y0 in range(0, h, step):
-            for x0 in range(0, w, step):
-                y1, x1 = min(y0 + step, h), min(x0 + step, w)
-                # the tile with its margin, clamped to the image
-                ya, yb, xa, xb = max(y0 - m, 0), min(y1 + m, h), max(x0 - m, 0), min(x1 + m, w)
-                res = self._whole(rgb[ya:yb, xa:xb], sigma)
-                out[y0:y1, x0:x1] = res[y0 - ya:y1 - ya, x0 - xa:x1 - xa]
-        return out
+        return _tile(rgb, tile or self.tile, self.margin, self.multiple, lambda piece: self._whole(piece, sigma))
 
     def _whole(self, rgb: np.ndarray, sigma: float) -> np.ndarray:
         """Run the network on one piece, padding by mirroring to a multiple of 4 (≥ 16)."""
@@ -305,6 +291,72 @@ class PhotoDenoiser:
         return self._run.experimental_get_tracing_count()
 
 
+def _tile(rgb: np.ndarray, tile: int, margin: int, multiple: int, run) -> np.ndarray:
+    """``run(piece)`` on ``rgb`` whole, or on overlapping tiles whose centres are kept.
+    ``run`` returns an (h, w, C) array for an (h, w, 3) piece; so does this."""
+    h, w, _ = rgb.shape
+    if h <= tile and w <= tile:
+        return run(rgb)
+    m = margin
+    out = None
+    step = max(tile - 2 * m, multiple)
+    for y0 in range(0, h, step):
+        for x0 in range(0, w, step):
+            y1, x1 = min(y0 + step, h), min(x0 + step, w)
+            # the tile with its margin, clamped to the image
+            ya, yb, xa, xb = max(y0 - m, 0), min(y1 + m, h), max(x0 - m, 0), min(x1 + m, w)
+            res = run(rgb[ya:yb, xa:xb])
+            if out is None:
+                out = np.empty((h, w, res.shape[-1]), np.float32)
+            out[y0:y1, x0:x1] = res[y0 - ya:y1 - ya, x0 - xa:x1 - xa]
+    return out
+
+
+class BlindPhotoDenoiser(PhotoDenoiser):
+    """A photo model that needs no σ (``photo-real``): it estimates a noise-level map per
+    pixel itself, and :meth:`denoise_with_map` returns that map beside the photo."""
+
+    def __init__(self, name: str, model: keras.Model):
+        self.name, self.model, self.spec = name, model, spec(name)
+        net = fold_batchnorm(model)
+        sig = [tf.TensorSpec([None, None, None, 3], tf.float32)]
+        self._run = tf.function(lambda x: net(x, training=False), input_signature=sig)
+
+    def denoise(self, images, sigma: float | None = None) -> np.ndarray:
+        """Return the clean estimate, float32 in [0, 1], shaped like ``images``; ``sigma`` is
+        checked and then ignored (the model is blind)."""
+        check_sigma(sigma)
+        return super().denoise(images, sigma=0.0)
+
+    def denoise_with_map(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One photo (H, W[, C]) → (clean, shaped like it; noise map (H, W), [0, 1] scale)."""
+        x, shape = check_images(image)
+        if x.shape[0] != 1 or x.shape[-1] not in (1, 3, 4):
+            raise ValueError(f"denoise_with_map takes one grey, RGB or RGBA photo; got shape {shape}")
+        img = x[0]
+        rgb = np.repeat(img, 3, axis=-1) if img.shape[-1] == 1 else img[..., :3]
+        both = _tile(rgb, self.tile, self.margin, self.multiple, self._whole_with_map)
+        y = both[..., :3]
+        c = img.shape[-1]
+        out = y.mean(axis=-1, keepdims=True) if c == 1 else np.concatenate([y, img[..., 3:]], -1)[..., :c]
+        return np.clip(out, 0.0, 1.0).reshape(shape), both[..., 3]
+
+    def _whole_with_map(self, rgb: np.ndarray) -> np.ndarray:
+        """The network on one piece: clean RGB and the noise map as a fourth channel."""
+        h, w, _ = rgb.shape
+        ph = max(-h % self.multiple, 16 - h)
+        pw = max(-w % self.multiple, 16 - w)
+        x = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="symmetric")
+        out = self._run(tf.constant(x[None]))
+        return np.concatenate([out["clean"].numpy()[0], out["noise_map"].numpy()[0]], -1)[:h, :w]
+
+    def _whole(self, rgb: np.ndarray, sigma: float) -> np.ndarray:
+        return self._whole_with_map(rgb)[..., :3]
+
+    def warm(self) -> None:
+        self.denoise(np.zeros((64, 64, 3), np.float32))
+
+
 def estimate_sigma(image: np.ndarray) -> float:
     """Noise level of an already-noisy photo (scale [0, 1])."""
     from skimage.restoration import estimate_sigma as _est
@@ -316,7 +368,7 @@ def estimate_sigma(image: np.ndarray) -> float:
 def _load_cached(name: str, weights_dir: str):
     model = load_keras(name, Path(weights_dir))
     if spec(name).kind == "photo":
-        return PhotoDenoiser(name, model)
+        return (BlindPhotoDenoiser if spec(name).real_noise else PhotoDenoiser)(name, model)
     return DigitDenoiser(name, model, _shipped_lite(name, Path(weights_dir)))
 
 
@@ -332,4 +384,6 @@ def load(name: str, weights_dir: str | Path | None = None) -> DigitDenoiser | Ph
 
 def from_model(name: str, model: keras.Model) -> DigitDenoiser | PhotoDenoiser:
     """Wrap an in-memory model (fresh from training) in the same inference path."""
-    return (PhotoDenoiser if MODELS[name].kind == "photo" else DigitDenoiser)(name, model)
+    if MODELS[name].kind == "photo":
+        return (BlindPhotoDenoiser if MODELS[name].real_noise else PhotoDenoiser)(name, model)
+    return DigitDenoiser(name, model)

@@ -118,6 +118,11 @@ def photo(widths: tuple[int, ...] = (32, 64, 128)) -> keras.Model:
     the article's sigmoid output at photo noise levels).
     """
     inp = keras.Input((None, None, PHOTO_CHANNELS + 1), name="noisy_and_sigma")
+    return keras.Model(inp, _photo_denoise(inp, widths), name="photo")
+
+
+def _photo_denoise(inp, widths: tuple[int, ...]):
+    """RGB + noise-level map in, clean RGB out: the U-Net predicts the noise, subtracted."""
     x = _unet_body(inp, widths)
     # the last layers stay float32 under a mixed-precision training policy, so the image
     # is not rounded to bfloat16's 8 bits of mantissa
@@ -127,5 +132,23 @@ def photo(widths: tuple[int, ...] = (32, 64, 128)) -> keras.Model:
     pick = np.eye(PHOTO_CHANNELS + 1, PHOTO_CHANNELS, dtype="float32")[None, None]
     rgb = layers.Conv2D(PHOTO_CHANNELS, 1, use_bias=False, trainable=False, name="rgb", dtype="float32",
                         kernel_initializer=keras.initializers.Constant(pick))(inp)
-    out = layers.Subtract(name="clean", dtype="float32")([rgb, residual])
-    return keras.Model(inp, out, name="photo")
+    return layers.Subtract(name="clean", dtype="float32")([rgb, residual])
+
+
+def photo_real(widths: tuple[int, ...] = (32, 64, 128), estimator: int = 5) -> keras.Model:
+    """Blind denoiser for real camera noise, after CBDNet (Guo et al., CVPR 2019).
+
+    A small fully convolutional estimator (``estimator`` 3×3 convs, 32 wide, 11 px reach)
+    reads the noisy photo and draws a noise-level map, one σ per pixel; the map and the
+    photo then go into exactly the ``photo`` U-Net, so that model's weights are a warm
+    start (``train.py --init weights/photo.keras``). Real noise varies with brightness
+    and colour, so one σ per photo (what ``photo`` is told) cannot describe it.
+    Outputs: ``clean`` and ``noise_map`` (what the Photos tab shows).
+    """
+    inp = keras.Input((None, None, PHOTO_CHANNELS), name="noisy")
+    m = inp
+    for _ in range(estimator - 1):
+        m = layers.Conv2D(32, 3, padding="same", activation="relu")(m)
+    smap = layers.Conv2D(1, 3, padding="same", activation="relu", name="noise_map", dtype="float32")(m)
+    x = layers.Concatenate(name="noisy_and_map", dtype="float32")([inp, smap])
+    return keras.Model(inp, {"clean": _photo_denoise(x, widths), "noise_map": smap}, name="photo_real")

@@ -17,6 +17,8 @@ class ModelSpec:
     build:     returns a fresh, untrained Keras model
     tutorial:  the tutorial whose architecture family it follows
     differs:   what our training changes relative to that tutorial (goes on the card)
+    real_noise: a blind photo model for real camera noise: needs no σ, and draws where it
+               thinks the noise is (``noise_map``); the Photos tab sends it "already noisy" uploads
     train:     default training settings for ``train.py``
     """
 
@@ -27,6 +29,7 @@ class ModelSpec:
     build: Callable[[], keras.Model]
     differs: str
     has_latent: bool = False
+    real_noise: bool = False  # blind, trained on simulated camera noise (dae.camera); outputs a noise map
     train: dict = field(default_factory=dict)
 
 
@@ -86,6 +89,18 @@ MODELS: dict[str, ModelSpec] = {
             "a fourth input channel; trained on random 64×64 crops of BSDS500 with flips and "
             "rotations, σ ~ U(0, 60/255), a third of the crops greyscale",
             train={"steps": 8000, "batch_size": 16, "learning_rate": 1e-3, "patch": 64,
+                   "precision": "mixed_bfloat16"},
+        ),
+        ModelSpec(
+            "photo-real", "photo",
+            "Blind denoiser for real camera noise: a noise estimator draws a per-pixel σ map, "
+            "which feeds the photo U-Net (CBDNet's idea).",
+            "Denoising autoencoder for CIFAR (U-Net-like)",
+            models.photo_real, "blind: a 5-layer estimator predicts the noise-level map that `photo` "
+            "is told; trained from `photo`'s weights on simulated camera noise (dae.camera: mosaic, "
+            "shot + read noise, demosaicing, tone curve, JPEG) instead of white Gaussian noise",
+            real_noise=True,
+            train={"steps": 5000, "batch_size": 16, "learning_rate": 5e-4, "patch": 64, "loss": "psnr",
                    "precision": "mixed_bfloat16"},
         ),
     ]

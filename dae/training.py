@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import corrupt, data, metrics
+from . import camera, corrupt, data, metrics
 from .inference import export_lite, from_model, usable_cores
 from .registry import spec
 
@@ -45,6 +45,7 @@ class Settings:
     init: str = ""  # start from these .keras weights (a continued run) instead of from scratch
     loss: str = "mse"  # "mse", or "psnr": minus the mean per-image PSNR, what the quality table scores
     focus: float = 0.0  # share of the app's default noise in the mix (corrupt.sample_training, _photo_noisy)
+    checkpoint: str = ""  # photo models: a folder to save the best model in as it improves (resumable)
 
 
 # --- digits ------------------------------------------------------------------------
@@ -113,19 +114,24 @@ def photo_corruption(s: Settings) -> str:
             f"1/5 clipped{focus}; random {s.patch}×{s.patch} crops, flips and 90° rotations, fresh every batch")
 
 
+def _random_crops(photos: list[np.ndarray], n: int, p: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` random p×p crops with a random flip and 90° rotation each."""
+    crops = []
+    for i in rng.integers(len(photos), size=n):
+        img = photos[i]
+        y, x = rng.integers(img.shape[0] - p + 1), rng.integers(img.shape[1] - p + 1)
+        c = np.rot90(img[y:y + p, x:x + p], k=rng.integers(4))
+        crops.append(c[:, ::-1] if rng.random() < 0.5 else c)
+    return np.stack(crops)
+
+
 def photo_dataset(photos: list[np.ndarray], s: Settings) -> tf.data.Dataset:
     """Random crops with flips and 90° rotations, fresh noise per batch."""
     rng = np.random.default_rng(s.seed)
     p = s.patch
 
     def batch(_):
-        crops = []
-        for i in rng.integers(len(photos), size=s.batch_size):
-            img = photos[i]
-            y, x = rng.integers(img.shape[0] - p + 1), rng.integers(img.shape[1] - p + 1)
-            c = np.rot90(img[y:y + p, x:x + p], k=rng.integers(4))
-            crops.append(c[:, ::-1] if rng.random() < 0.5 else c)
-        return _photo_noisy(np.stack(crops).astype(np.float32) / 255.0, rng, s.focus)
+        return _photo_noisy(_random_crops(photos, s.batch_size, p, rng).astype(np.float32) / 255.0, rng, s.focus)
 
     def make(i):
         x, y = tf.numpy_function(batch, [i], (tf.float32, tf.float32))
@@ -164,6 +170,103 @@ def evaluate_photos(denoiser, val: list[np.ndarray], limit: int = 0) -> dict:
     return out
 
 
+# --- real camera noise (the blind photo model) ------------------------------------
+
+REAL_AWGN_SHARE = 0.15  # crops that get white Gaussian noise instead, so blind AWGN is covered too
+REAL_AWGN_MAX = 30 / 255
+REAL_MARGIN = 4  # pixels simulated beyond each crop's edge and cut away: demosaicing's 5×5 reach
+
+
+def noise_map(noisy: np.ndarray, clean: np.ndarray, width: float = 2.0) -> np.ndarray:
+    """The noise level each pixel actually got: the local RMS of noisy − clean over a
+    Gaussian window, averaged over channels. The target for the model's ``noise_map``,
+    on the same scale as the σ that ``photo`` is told, so the warm start means something."""
+    from scipy import ndimage
+
+    sq = ((noisy - clean) ** 2).mean(-1)
+    return np.sqrt(ndimage.gaussian_filter(sq, width, axes=(-2, -1)))[..., None].astype(np.float32)
+
+
+def real_noisy(crops: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clean uint8 crops (N, p + 2·margin, ·, 3) → ``(noisy, clean, map)`` float32, each
+    (N, p, p, ·): camera noise (:mod:`dae.camera`, a new camera per crop), or with
+    probability ``REAL_AWGN_SHARE`` white noise σ ~ U(0, 30/255), rounded to 8 bits like a file."""
+    m = REAL_MARGIN
+    noisy, clean = [], []
+    for c in crops.astype(np.float64) / 255:
+        if rng.random() < REAL_AWGN_SHARE:
+            n = np.round(np.clip(c + rng.standard_normal(c.shape) * rng.uniform(0, REAL_AWGN_MAX), 0, 1) * 255) / 255
+            n, c = n.astype(np.float32), c.astype(np.float32)
+        else:
+            n, c = camera.apply(c, camera.sample(rng), rng)
+        noisy.append(n[m:-m, m:-m])
+        clean.append(c[m:-m, m:-m])
+    noisy, clean = np.stack(noisy), np.stack(clean)
+    return noisy, clean, noise_map(noisy, clean)
+
+
+def real_corruption(s: Settings) -> str:
+    """The card's description of what :func:`real_dataset` does."""
+    return (f"simulated camera noise (dae.camera: inverse tone curve, gamma, colour matrix and white balance, "
+            f"RGGB mosaic, shot + read noise with Brooks et al.'s ranges, Malvar demosaicing, processing back, "
+            f"JPEG quality 70-98 with p 0.6, else 8-bit), a new camera per crop; with p {REAL_AWGN_SHARE} "
+            f"instead white Gaussian σ ~ U(0, 30/255), 8-bit; random {s.patch}×{s.patch} crops, flips and "
+            f"90° rotations, fresh every batch; noise-map target: local RMS of the added noise")
+
+
+def real_dataset(photos: list[np.ndarray], s: Settings) -> tf.data.Dataset:
+    """Random crops with camera noise: noisy → {clean, noise_map}, fresh every batch."""
+    rng = np.random.default_rng(s.seed)
+    p = s.patch
+
+    def batch(_):
+        return real_noisy(_random_crops(photos, s.batch_size, p + 2 * REAL_MARGIN, rng), rng)
+
+    def make(i):
+        x, y, m = tf.numpy_function(batch, [i], (tf.float32, tf.float32, tf.float32))
+        x.set_shape((s.batch_size, p, p, 3))
+        y.set_shape((s.batch_size, p, p, 3))
+        m.set_shape((s.batch_size, p, p, 1))
+        return x, {"clean": y, "noise_map": m}
+
+    return tf.data.Dataset.range(1 << 30).map(make, num_parallel_calls=2).prefetch(4)
+
+
+def real_validation(val: list[np.ndarray], size: int = 128) -> tuple[np.ndarray, dict]:
+    """Centre crops of the validation photos, each with a fixed camera draw."""
+    m = REAL_MARGIN
+    crops = np.stack([(img[(img.shape[0] - size) // 2 - m:, (img.shape[1] - size) // 2 - m:][:size + 2 * m, :size + 2 * m]
+                       * 255).round().astype(np.uint8) for img in val])
+    noisy, clean, smap = real_noisy(crops, np.random.default_rng(1234))
+    return noisy, {"clean": clean, "noise_map": smap}
+
+
+def evaluate_real(denoiser, val: list[np.ndarray], limit: int = 0) -> dict:
+    """Per-image mean PSNR on whole validation photos: simulated camera noise (one seeded
+    camera per photo), and white noise at σ 15/25/50 told nothing (blind)."""
+    imgs = val[:limit] if limit else val
+    cams = [camera.photograph(im, seed=i) for i, im in enumerate(imgs)]
+    out = {"camera": {"noisy_psnr": round(float(np.mean([metrics.psnr(c, n) for n, c, _ in cams])), 2),
+                      "psnr": round(float(np.mean([metrics.psnr(c, denoiser.denoise(n)) for n, c, _ in cams])), 2)}}
+    rng = np.random.default_rng(0)
+    for sig in PHOTO_SIGMAS:
+        noisy = [im + rng.standard_normal(im.shape).astype(np.float32) * sig / 255 for im in imgs]
+        out[f"colour_sigma_{sig}_blind"] = {"psnr": round(float(np.mean(
+            [metrics.psnr(c, denoiser.denoise(n)) for c, n in zip(imgs, noisy)])), 2)}
+    return out
+
+
+@keras.saving.register_keras_serializable(package="dae")
+def map_loss(target, estimate):
+    """Mean squared error of the noise-level map, on the 0-255 scale (a few levels² when
+    close), so that with weight 0.1 it steers the estimator without outweighing the image."""
+    d = (tf.cast(estimate, tf.float32) - tf.cast(target, tf.float32)) * 255.0
+    return tf.reduce_mean(tf.square(d), axis=[1, 2, 3])
+
+
+MAP_LOSS_WEIGHT = 0.1
+
+
 # --- one loop for all --------------------------------------------------------------
 
 @keras.saving.register_keras_serializable(package="dae")
@@ -187,20 +290,35 @@ LOSSES = {"mse": "mse", "psnr": psnr_loss}
 def compile_for_training(model: keras.Model, epochs: int, steps_per_epoch: int, lr: float,
                          loss: str = "mse") -> None:
     """Adam with a cosine-decayed learning rate over the whole run, and the named loss: how
-    every model here is trained (``train.py`` and the Inside tab's live run alike)."""
+    every model here is trained (``train.py`` and the Inside tab's live run alike). A model
+    with a ``noise_map`` output (``photo-real``) also learns the map, at ``MAP_LOSS_WEIGHT``."""
     schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps_per_epoch, alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[loss])
+    if isinstance(model.output, dict):
+        model.compile(optimizer=keras.optimizers.Adam(schedule),
+                      loss={"clean": LOSSES[loss], "noise_map": map_loss},
+                      loss_weights={"clean": 1.0, "noise_map": MAP_LOSS_WEIGHT})
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[loss])
 
 
 def _fit(model: keras.Model, train_ds, val_xy, epochs: int, steps_per_epoch: int, lr: float,
-         loss: str = "mse") -> list[dict]:
-    """Adam with cosine decay, keep the weights with the lowest validation loss."""
+         loss: str = "mse", checkpoint: Path | None = None) -> list[dict]:
+    """Adam with cosine decay, keep the weights with the lowest validation loss (of the
+    image, for a model with two outputs). ``checkpoint``: also save that best model there as
+    it improves, a whole ``.keras`` file that ``train.py --init`` resumes from, for runs
+    longer than the process that started them."""
     compile_for_training(model, epochs, steps_per_epoch, lr, loss)
+    monitor = "val_clean_loss" if isinstance(model.output, dict) else "val_loss"
     with tempfile.TemporaryDirectory() as tmp:
         best = str(Path(tmp) / "best.weights.h5")
-        ckpt = keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True, save_weights_only=True)
+        callbacks = [keras.callbacks.ModelCheckpoint(best, monitor=monitor, mode="min", save_best_only=True,
+                                                     save_weights_only=True)]
+        if checkpoint:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode="min",
+                                                             save_best_only=True))
         hist = model.fit(train_ds, validation_data=val_xy, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                         callbacks=[ckpt], verbose=2 if not sys.stdout.isatty() else 1)
+                         callbacks=callbacks, verbose=2 if not sys.stdout.isatty() else 1)
         model.load_weights(best)
     return [{k: round(float(v[i]), 6) for k, v in hist.history.items()} for i in range(len(hist.history["loss"]))]
 
@@ -233,12 +351,17 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         val_imgs = data.load_photos(root / "val")
         steps_per_epoch = min(500, s.steps)
         epochs = max(1, s.steps // steps_per_epoch)
-        history = _fit(model, photo_dataset(train_imgs, s), photo_validation(val_imgs), epochs, steps_per_epoch,
-                       s.learning_rate, s.loss)
+        if sp.real_noise:
+            train_ds, val_xy = real_dataset(train_imgs, s), real_validation(val_imgs)
+            corruption, evaluate = real_corruption(s), evaluate_real
+        else:
+            train_ds, val_xy = photo_dataset(train_imgs, s), photo_validation(val_imgs)
+            corruption, evaluate = photo_corruption(s), evaluate_photos
+        history = _fit(model, train_ds, val_xy, epochs, steps_per_epoch, s.learning_rate, s.loss,
+                       Path(s.checkpoint) / f"{name}.keras" if s.checkpoint else None)
         trained_on = {"source": f"BSDS500 photos from {root / 'train'} (validated on {root / 'val'})",
                       "train_count": len(train_imgs), "val_count": len(val_imgs)}
-        corruption = photo_corruption(s)
-        score = partial(evaluate_photos, val=val_imgs, limit=4 if s.limit else 0)
+        score = partial(evaluate, val=val_imgs, limit=4 if s.limit else 0)
     shipped = _float32_copy(sp, model)  # what is saved, so what the card validates
     validation = score(from_model(name, shipped))
     training = {"epochs": s.epochs if sp.kind == "digit" else epochs,
@@ -281,9 +404,19 @@ def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: 
 
 
 def _warm_start(model: keras.Model, path: str) -> dict:
-    """Load earlier weights into ``model``; return the earlier card's training record."""
+    """Load earlier weights into ``model``; return the earlier card's training record.
+
+    The earlier model may be a smaller one whose layers ``model`` ends with (``photo`` inside
+    ``photo-real``, behind its noise estimator): then its weights fill ``model``'s last
+    weights, shape by shape, and the layers in front keep their fresh initialisation."""
     earlier = keras.saving.load_model(path, compile=False, safe_mode=True)
-    model.set_weights(earlier.get_weights())
+    old, new = earlier.get_weights(), model.get_weights()
+    if len(old) < len(new):
+        tail = new[len(new) - len(old):]
+        if [w.shape for w in tail] != [w.shape for w in old]:
+            raise ValueError(f"{path} does not fit {model.name}: its weights match neither all nor the last layers")
+        old = new[:len(new) - len(old)] + old
+    model.set_weights(old)
     card = Path(path).with_suffix(".json")
     record = json.loads(card.read_text())["training"] if card.is_file() else {}
     record = {k: v for k, v in record.items() if k != "history"}
