@@ -41,8 +41,9 @@ def build() -> gr.Blocks:
     with gr.Blocks(title="Denoising autoencoders, live", delete_cache=(600, 1800), fill_width=True) as demo:
         gr.Markdown("## Denoising autoencoders, live <small>pick a held-out MNIST digit, move the noise, "
                     "and watch every denoiser answer side by side</small>", elem_id="title")
-        if CTX.lab.unavailable:
-            gr.Markdown("\n".join(f"⚠️ {msg}" for msg in CTX.lab.unavailable.values()))
+        if CTX.lab.unavailable or CTX.lab.notices:
+            gr.Markdown("\n\n".join(f"⚠️ {msg}" for msg in [*CTX.lab.unavailable.values(), *CTX.lab.notices.values()]),
+                        elem_id="unavailable")
         with gr.Tab("Digits"):
             view = digits.build(CTX)
         with gr.Tab("Photos") as photos_tab:

@@ -25,11 +25,17 @@ class ImageError(ValueError):
 
 
 def read_image(source: str | os.PathLike | bytes, max_bytes: int = MAX_BYTES,
-               max_pixels: int = MAX_DECODE_PIXELS) -> np.ndarray:
+               max_pixels: int = MAX_DECODE_PIXELS, max_side: int | None = None) -> np.ndarray:
     """Decode an image file to float32 in [0, 1]: (H, W) for grey sources, (H, W, 3) otherwise.
 
     Transparency is composited on white (paper), EXIF orientation is applied, animations
-    give their first frame, 16-bit images keep their range.
+    give their first frame, 16-bit images keep their range. The one decoding path for
+    uploads, drawings and API files: size cap, then the header's pixel count, then decoding.
+
+    ``max_side``: the caller needs no more than this many pixels a side (a digit becomes
+    28×28), so the image is shrunk before it becomes float32: JPEGs decode at a reduced
+    scale (Pillow's ``draft``, DCT scaling), others are reduced while still 8-bit. A 40 MP
+    photo of a digit then costs tens of MB, not the 1 GB of its float32 copy.
     """
     data = _read_bytes(source, max_bytes)
     try:
@@ -47,11 +53,26 @@ def read_image(source: str | os.PathLike | bytes, max_bytes: int = MAX_BYTES,
         raise ImageError(f"image has no pixels ({w}×{h})")
     try:
         im.seek(0)
+        if max_side:
+            im.draft(im.mode, (max_side, max_side))  # JPEG only; a no-op for other formats
         im.load()
         im = ImageOps.exif_transpose(im)
+        if max_side and max(im.size) > max_side:
+            im = _shrink(im, max_side)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise ImageError(f"the image file is truncated or corrupt ({e})") from None
     return to_float(im)
+
+
+def _shrink(im: Image.Image, max_side: int) -> Image.Image:
+    """Fit ``im`` in ``max_side``² keeping its aspect, in its own 8-bit (or 16-bit) mode; palette
+    and odd modes are first converted to one that resamples (RGBA keeps the transparency)."""
+    if im.mode not in ("1", "L", "LA", "RGB", "RGBA", "I", "I;16", "F"):
+        im = im.convert("RGBA")
+    elif im.mode == "1":
+        im = im.convert("L")
+    im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return im
 
 
 def _read_bytes(source, max_bytes: int) -> bytes:

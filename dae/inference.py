@@ -105,7 +105,7 @@ def export_lite(name: str, model: keras.Model, weights_dir: str | Path) -> dict:
     out = weights_dir / f"{name}.tflite"
     out.write_bytes(lite_flatbuffer(name, model))
     return {"file": out.name, "format": LITE_FORMAT, "tensorflow": tf.__version__,
-            "from_keras_sha256": _sha256(weights_dir / f"{name}.keras")}
+            "from_keras_sha256": _sha256(weights_dir / f"{name}.keras"), "sha256": _sha256(out)}
 
 
 def export_status(name: str, weights_dir: str | Path) -> tuple[Path | None, str]:
@@ -120,11 +120,14 @@ def export_status(name: str, weights_dir: str | Path) -> tuple[Path | None, str]
     if not (card_path.is_file() and keras_path.is_file()):
         return None, f"{(keras_path if card_path.is_file() else card_path).name} is missing, so {lite.name} cannot be checked"
     try:
-        made_from = json.loads(card_path.read_text()).get("inference", {}).get("from_keras_sha256")
+        entry = json.loads(card_path.read_text()).get("inference", {})
+        made_from, own = entry.get("from_keras_sha256"), entry.get("sha256")
     except (ValueError, AttributeError):
         return None, f"{card_path.name} is unreadable, so {lite.name} cannot be checked"
     if made_from != _sha256(keras_path):
         return None, f"{lite.name} is stale: it was not exported from the current {keras_path.name}; {redo}"
+    if own != _sha256(lite):
+        return None, f"{lite.name} does not match the sha256 its card records (truncated or changed); {redo}"
     return lite, ""
 
 
@@ -369,7 +372,10 @@ def _load_cached(name: str, weights_dir: str):
     model = load_keras(name, Path(weights_dir))
     if spec(name).kind == "photo":
         return (BlindPhotoDenoiser if spec(name).real_noise else PhotoDenoiser)(name, model)
-    return DigitDenoiser(name, model, _shipped_lite(name, Path(weights_dir)))
+    try:
+        return DigitDenoiser(name, model, _shipped_lite(name, Path(weights_dir)))
+    except (ValueError, RuntimeError):  # a flatbuffer the interpreter refuses: convert it again
+        return DigitDenoiser(name, model)
 
 
 def load(name: str, weights_dir: str | Path | None = None) -> DigitDenoiser | PhotoDenoiser:

@@ -36,11 +36,11 @@ import tensorflow as tf
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.decomposition import PCA
 
-from . import corrupt
+from . import corrupt, params
 
 LATENT_LAYER = "latent"
 MAP_MARGIN = 0.08  # the map extends this fraction of the codes' spread beyond them on each side
-MAX_STEPS = 32  # interpolation steps one request may ask for
+MAX_STEPS = int(params.STEPS.hi)  # interpolation steps one request may ask for (dae.params)
 NEIGHBOURS = 16  # gallery codes averaged to decode a map point
 PROJECTIONS = ("lda", "pca")
 

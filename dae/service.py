@@ -13,11 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from . import baselines, corrupt, images, metrics
-from .inference import WeightsUnavailable, load
+from .inference import WEIGHTS_DIR, WeightsUnavailable, export_status, load
 from .preprocess import mnist_style
 from .registry import MODELS
 
 MAX_PHOTO_PIXELS = 1_000_000  # photos above this are downscaled, with a notice
+# BM3D (the bm3d package, one native call that cannot be interrupted) costs about this much
+# on a 2-core CPU, colour (CBM3D), where the photo U-Net costs 2.7 s per megapixel; so it is
+# run only on photos small enough to stay within a photo request's 5 s bound.
+BM3D_SECONDS_PER_MEGAPIXEL = 110
+BM3D_MAX_PIXELS = 36_000
 
 
 @dataclass
@@ -63,12 +68,22 @@ class Lab:
     """
 
     def __init__(self, weights_dir: str | Path | None = None):
-        self.models, self.unavailable = {}, {}
+        from .training import card_problem  # training imports TensorFlow's data pipeline: only here
+
+        self.models, self.unavailable, self.notices = {}, {}, {}
+        wd = Path(weights_dir or WEIGHTS_DIR)
         for name in MODELS:
+            if problem := card_problem(name, wd):
+                self.unavailable[name] = f"model {name!r} is unavailable: {problem}."
+                continue
             try:
                 self.models[name] = load(name, weights_dir)
             except WeightsUnavailable as e:
                 self.unavailable[name] = str(e)
+                continue
+            if MODELS[name].kind == "digit" and (why := export_status(name, wd)[1]):
+                self.notices[name] = (f"model {name!r} runs on the server only (converted again at start-up), "
+                                      f"not in the browser: {why}.")
 
     @property
     def digit_models(self) -> list[str]:
@@ -115,25 +130,28 @@ class Lab:
         noisy = corrupt.apply(img, corruption, seed)
         hint = corruption.sigma_hint
         panels = [_panel("photo", img, self.models["photo"].denoise(noisy, sigma=hint))]
-        for name in extra:
-            if name in baselines.PHOTO_BASELINES:
-                panels.append(_panel(name, img, baselines.PHOTO_BASELINES[name](noisy, hint)))
         h, w = image.shape[:2]
-        notice = (f"Downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} to stay under "
-                  f"{max_pixels / 1e6:g} megapixels." if scaled else "")
-        return Result(img, _panel("noisy", img, noisy), panels, notice=notice)
+        notices = [f"Downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} to stay under "
+                   f"{max_pixels / 1e6:g} megapixels."] if scaled else []
+        for name in extra:
+            if name == "BM3D" and img.shape[0] * img.shape[1] > BM3D_MAX_PIXELS:
+                notices.append(f"BM3D was skipped: it runs on photos of up to {BM3D_MAX_PIXELS:,} pixels "
+                               f"(about {BM3D_MAX_PIXELS ** 0.5:.0f}×{BM3D_MAX_PIXELS ** 0.5:.0f}), since it takes "
+                               f"about {BM3D_SECONDS_PER_MEGAPIXEL:.0f} s per megapixel here; this one has "
+                               f"{img.shape[1]}×{img.shape[0]}. Crop the photo to compare with BM3D.")
+            elif name in baselines.PHOTO_BASELINES:
+                panels.append(_panel(name, img, baselines.PHOTO_BASELINES[name](noisy, hint)))
+        return Result(img, _panel("noisy", img, noisy), panels, notice=" ".join(notices))
 
 
-def digit_from_file(path: str) -> np.ndarray:
-    """An uploaded or drawn image file → MNIST-style 28×28 (raises images.ImageError)."""
-    return mnist_style(images.read_image(path))
+DIGIT_SOURCE_SIDE = 512  # a digit's source image is shrunk to this before preprocessing
 
 
-def digit_from_array(array: np.ndarray) -> np.ndarray:
-    """A sketchpad canvas (uint8 or float, grey/RGB/RGBA) → MNIST-style 28×28."""
-    a = np.asarray(array)
-    a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
-    return mnist_style(a)
+def digit_from_file(source: str | bytes) -> np.ndarray:
+    """An uploaded or drawn image (a path, or a file's bytes) → MNIST-style 28×28, through
+    the one decoding path with its caps (raises images.ImageError). At most 512 pixels a
+    side are decoded into floats: MNIST's 20×20 box needs no more."""
+    return mnist_style(images.read_image(source, max_side=DIGIT_SOURCE_SIDE))
 
 
 def upscale(image: np.ndarray, factor: int = 8) -> np.ndarray:

@@ -451,6 +451,32 @@ def _summary(model: keras.Model) -> list[str]:
     return [f"{l.name}: {type(l).__name__} {tuple(l.output.shape)[1:]} {l.count_params()}" for l in model.layers]
 
 
+CARD_FIELDS = {"name": str, "kind": str, "parameters": int, "architecture": list, "data": dict,
+               "corruption": str, "training": dict, "validation": dict, "made": dict}
+TRAINING_FIELDS = ("batch_size", "learning_rate", "loss", "epochs", "wall_time_s")
+
+
+def card_problem(name: str, weights_dir: str | Path) -> str:
+    """Why ``<name>.json`` cannot describe the model ('' when it can): missing, unreadable, or
+    without a field that the Models tab and the summary table read."""
+    p = Path(weights_dir) / f"{name}.json"
+    if not p.is_file():
+        return f"{p} does not exist"
+    try:
+        card = json.loads(p.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        return f"{p} could not be read ({type(e).__name__}: {e})"
+    if not isinstance(card, dict):
+        return f"{p} is not a model card (a JSON object)"
+    for key, kind in CARD_FIELDS.items():
+        if not isinstance(card.get(key), kind):
+            return f"{p} has no valid {key!r} (a {kind.__name__}); rewrite it with `python train.py --model {name}`"
+    missing = [k for k in TRAINING_FIELDS if k not in card["training"]]
+    if missing:
+        return f"{p}: 'training' lacks {missing}; rewrite it with `python train.py --model {name}`"
+    return ""
+
+
 def read_card(name: str, weights_dir: str | Path) -> dict | None:
     """The model card next to the weights, or None when there is none."""
     p = Path(weights_dir) / f"{name}.json"

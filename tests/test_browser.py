@@ -1,17 +1,23 @@
 """A real browser: the Digits tab on one projector screen, the panels following the controls,
-the robustness legend visible, and the screenshots README shows.
+the robustness legend visible, and the screenshots README shows (written to a temporary
+folder; `scripts/screenshots.sh` refreshes the ones in docs/).
 
 Uses Debian's chromium through Playwright (no browser download). Skips only where no
 chromium can be found, and never in CI, where .ci/run installs it.
 """
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from dae.baselines import DIGIT_BASELINES
 from dae.registry import digit_models
-from tests.conftest import ROOT, skip_without_chromium
+from tests.conftest import skip_without_chromium
 from ui.panels import panel_id
 
-DOCS = ROOT / "docs"
+# Screenshots go to a temporary folder; scripts/screenshots.sh points this at docs/ on purpose.
+SHOTS = Path(os.environ.get("DAE_SCREENSHOTS") or tempfile.mkdtemp(prefix="dae-shots-"))
 PANELS = ["original", "noisy", *(panel_id(m) for m in digit_models())]
 
 skip_without_chromium()
@@ -90,10 +96,10 @@ def test_gallery_click_and_slider_update_the_panels_and_screenshots(browser, app
     _wait_new(page, "out-unet", after_pick)
     assert _src(page, "noisy") != noisy_before
     assert page.locator("#sigma input[type=number]").input_value() == "0.75"
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "screenshot-1280x720.png"))
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "screenshot-1280x720.png"))
     page.close()
-    assert (DOCS / "screenshot-1280x720.png").stat().st_size > 10_000
+    assert (SHOTS / "screenshot-1280x720.png").stat().st_size > 10_000
 
 
 def test_error_maps_show_under_every_panel(browser, app_url):
@@ -116,7 +122,7 @@ def test_phone_puts_the_panels_right_after_the_controls(browser, app_url):
     assert panels["y"] - (more["y"] + more["height"]) < 60, "something sits between the controls and the panels"
     for elem_id in PANELS:
         assert page.locator(f"#{elem_id}").bounding_box()["width"] >= 120
-    page.screenshot(path=str(DOCS / "screenshot-phone.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "screenshot-phone.png"), full_page=True)
     page.close()
 
 

@@ -83,7 +83,8 @@ def test_interpolation_runs_from_one_digit_to_the_other(maps, digits):
     np.testing.assert_allclose(steps[0], m.decode(m.encode(a))[0], atol=1e-5)
     np.testing.assert_allclose(steps[-1], m.decode(m.encode(b))[0], atol=1e-5)
     fade = latent.crossfade(a, b, 8)
-    np.testing.assert_allclose(fade[0], a) and np.testing.assert_allclose(fade[-1], b)
+    np.testing.assert_allclose(fade[0], a)
+    np.testing.assert_allclose(fade[-1], b)
     np.testing.assert_allclose(fade[3], (4 / 7) * a + (3 / 7) * b, atol=1e-6)
     for bad in (1, 0, latent.MAX_STEPS + 1, 2.5):
         with pytest.raises(ValueError, match="steps"):

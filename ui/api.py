@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import gradio as gr
 
-from dae import corrupt, images
+from dae import images, params
 from dae.baselines import PHOTO_BASELINES
 
 from . import photos
-from .context import Context, TIME_LIMIT_S
+from .context import CPU, LIGHT, RUNNING, Context, cpu_bound
 from .digits import from_upload
-
 
 
 def denoise_digit(ctx: Context, image, noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True, seed=0,
                   models=None):
-    """An image file of a digit → noisy 28×28, each model's 28×28 output, metrics."""
+    """An image file of a digit → noisy 28×28, each model's 28×28 output, metrics. Every
+    parameter is checked against its declared range (:mod:`dae.params`) before any work."""
+    c = params.digit_corruption(noise, sigma, blur, mean, clip)
+    seed = params.seed(seed)
+    chosen = params.subset("models", models, ctx.digit_methods, ctx.digit_models)
     clean = from_upload(image)
-    try:
-        c = corrupt.from_controls(noise, sigma, blur, mean, clip)
-    except ValueError as e:
-        raise gr.Error(str(e)) from None
-    r = ctx.lab.digit(clean, c, int(seed or 0), list(models or ctx.digit_models))
+    r = ctx.lab.digit(clean, c, seed, chosen)
     return images.to_uint8(r.noisy.image), [(images.to_uint8(p.image), p.caption) for p in r.panels], r.metrics()
 
 
@@ -42,19 +41,24 @@ def build(ctx: Context) -> None:
     img, noise = gr.File(), gr.Textbox("gaussian")
     sigma, blur, mean = gr.Number(0.5), gr.Number(0.0), gr.Number(0.0)
     clip, seed = gr.Checkbox(True), gr.Number(0, precision=0)
-    models = gr.CheckboxGroup(ctx.digit_models, value=ctx.digit_models)
+    models = gr.CheckboxGroup(ctx.digit_methods, value=ctx.digit_models)
     noisy, gallery, metrics = gr.Image(format="png"), gr.Gallery(format="png"), gr.JSON()
 
+    @cpu_bound
     def digit(image, noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True, seed=0, models=None):
         return denoise_digit(ctx, image, noise, sigma, blur, mean, clip, seed, models)
 
+    @cpu_bound
     def photo(image, sigma=25.0, blur=0.0, clip=False, seed=0, baselines=None):
         return denoise_photo(ctx, image, sigma, blur, clip, seed, baselines)
 
     gr.Button().click(digit, [img, noise, sigma, blur, mean, clip, seed, models], [noisy, gallery, metrics],
-                      api_name="denoise_digit", time_limit=TIME_LIMIT_S)
+                      api_name="denoise_digit", **CPU)
     p_sigma, p_clip = gr.Number(25.0), gr.Checkbox(False)
     p_extra = gr.CheckboxGroup(list(PHOTO_BASELINES), value=[])
     p_noisy, p_out, p_metrics = gr.Image(format="png"), gr.Image(format="png"), gr.JSON()
     gr.Button().click(photo, [img, p_sigma, blur, p_clip, seed, p_extra], [p_noisy, p_out, p_metrics],
-                      api_name="denoise_photo", time_limit=TIME_LIMIT_S)
+                      api_name="denoise_photo", **CPU)
+    # how many CPU-bound calls run now and the most at once so far: what the one CPU budget bounds
+    gr.Button().click(RUNNING.as_dict, None, gr.JSON(), api_name="server_load", api_visibility="undocumented",
+                      **LIGHT)

@@ -1,18 +1,101 @@
 """What every tab shares: the loaded models and the held-out gallery, built once per process."""
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+import gradio as gr
 import numpy as np
 
-from dae import MODELS, data, service
+from dae import MODELS, data, images, service
+from dae.params import ParamError
 from dae.baselines import DIGIT_BASELINES
-from dae.inference import WEIGHTS_DIR
+from dae.inference import WEIGHTS_DIR, usable_cores
 
-# The limit every event of the page gets (the server-wide ones are set in app.py).
-TIME_LIMIT_S = 60  # seconds per request; README's limits table
 GALLERY_PER_CLASS = 4  # digits per class in the Digits tab's picker: 4 rows of 10 fit a projector
+
+
+def visitor_errors(fn: Callable) -> Callable:
+    """Turn what a visitor or an API client can get wrong (a parameter out of its range, an
+    unreadable image) into a ``gr.Error`` with its message: shown on the page, sent to the
+    client, and never logged as a server traceback. Generators (streaming events) too."""
+    if _is_generator(fn):
+        @functools.wraps(fn)
+        def stream(*a, **k):
+            try:
+                yield from fn(*a, **k)
+            except (ParamError, images.ImageError) as e:
+                raise gr.Error(str(e), print_exception=False) from None
+        return stream
+
+    @functools.wraps(fn)
+    def call(*a, **k):
+        try:
+            return fn(*a, **k)
+        except (ParamError, images.ImageError) as e:
+            raise gr.Error(str(e), print_exception=False) from None
+    return call
+
+
+class Gauge:
+    """How many CPU-bound event calls run right now, and the most there ever were at once:
+    what the one CPU budget (:data:`CPU`) promises to keep at or under the core count."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    def __enter__(self) -> "Gauge":
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self.running -= 1
+
+    def as_dict(self) -> dict:
+        return {"running": self.running, "peak": self.peak, "cores": CORES}
+
+
+CORES = usable_cores()
+RUNNING = Gauge()
+# One CPU budget for the whole server: every event that runs models, SciPy or scikit-image
+# joins this one concurrency group, so at most CORES of them run at once whatever the mix of
+# tabs and endpoints (Gradio gives each event function a group of its own otherwise:
+# ``concurrency_id = str(id(fn))`` in gradio/block_function.py).
+CPU = {"concurrency_id": "cpu", "concurrency_limit": CORES}
+# Events that do no such work (a pick, a new seed) are not held behind it.
+LIGHT = {"concurrency_limit": None}
+
+
+def cpu_bound(fn: Callable) -> Callable:
+    """An event function of the :data:`CPU` group: counted by :data:`RUNNING` while it runs, and
+    its visitor errors shown as messages (:func:`visitor_errors`)."""
+    fn = visitor_errors(fn)
+    if _is_generator(fn):
+        @functools.wraps(fn)
+        def stream(*a, **k):
+            with RUNNING:
+                yield from fn(*a, **k)
+        return stream
+
+    @functools.wraps(fn)
+    def call(*a, **k):
+        with RUNNING:
+            return fn(*a, **k)
+    return call
+
+
+def _is_generator(fn: Callable) -> bool:
+    import inspect
+
+    return inspect.isgeneratorfunction(fn)
 
 
 @dataclass

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import gradio as gr
 import numpy as np
 
-from dae import corrupt, images, service
+from dae import corrupt, images, params, service
 
 from . import panels
-from .context import Context, GALLERY_PER_CLASS, TIME_LIMIT_S
+from .sketchpad import Sketchpad
+from .context import CPU, LIGHT, Context, GALLERY_PER_CLASS, cpu_bound, visitor_errors
 
 # What every change of the tab's inputs runs, in the page: ui/digits.js decides where it is
 # computed. Without that script (it failed to load), the server renders, as before.
@@ -44,15 +45,15 @@ def _picker_order(ctx: Context) -> np.ndarray:
 
 
 def render(ctx: Context, clean, noise, level, blur, mean, clip, seed, methods, error_maps) -> str:
-    """The result strip for one digit and one setting of the controls."""
-    try:
-        c = corrupt.from_controls(noise, level, blur, mean, clip)
-    except ValueError as e:
-        raise gr.Error(str(e)) from None
+    """The result strip for one digit and one setting of the controls, each checked against
+    its declared range (:mod:`dae.params`): the page's own event is callable too."""
+    c = params.digit_corruption(noise, level, blur, mean, clip)
+    seed = params.seed(seed)
+    methods = params.subset("models", methods or [], ctx.digit_methods, [])
+    error_maps = params.flag("error maps", bool(error_maps) if error_maps is None else error_maps)
     digit = ctx.default_digit() if clean is None else clean
-    r = ctx.lab.digit(digit, c, int(seed or 0), list(methods or []))
-    state = [panels.encode_digit(digit), noise, level, blur, mean, clip, int(seed or 0), list(methods or []),
-             bool(error_maps)]
+    r = ctx.lab.digit(digit, c, seed, methods)
+    state = [panels.encode_digit(digit), noise, level, blur, mean, clip, seed, methods, error_maps]
     # a fresh comment each time, so the page always repaints a server render, even one
     # identical to the last it got, after ui/digits.js has painted the strip itself
     return panels.strip(r, bool(error_maps), state=state) + f"<!-- {time.monotonic_ns()} -->"
@@ -62,18 +63,20 @@ def from_upload(path: str | None) -> np.ndarray:
     """An uploaded image file → MNIST-style 28×28; a bad file is a clear gr.Error."""
     if not path:
         raise gr.Error("No file arrived.")
+    if not isinstance(path, str):
+        raise gr.Error(f"image must be a file, got {type(path).__name__}")
     try:
         return service.digit_from_file(path)
     except images.ImageError as e:
         raise gr.Error(str(e)) from None
 
 
-def _from_sketch(value) -> np.ndarray | None:
-    """The sketchpad's drawing as an MNIST-style digit; None while the canvas is empty."""
-    comp = value.get("composite") if isinstance(value, dict) else value
-    if comp is None:
+def _from_sketch(value: str | bytes | None) -> np.ndarray | None:
+    """The sketchpad's drawing (its file, see ui/sketchpad.py) as an MNIST-style digit; None
+    while the canvas is empty."""
+    if not value:
         return None
-    digit = service.digit_from_array(comp)
+    digit = service.digit_from_file(value)
     return digit if digit.any() else None
 
 
@@ -93,9 +96,9 @@ def build(ctx: Context) -> DigitsView:
             rand = gr.Button("Random digit (any of 5,000)", size="sm", elem_id="random")
         with gr.Column(scale=5, min_width=300, elem_id="noise-controls"):
             noise = gr.Radio(list(corrupt.NOISE_KINDS), value="gaussian", label="Noise kind", elem_id="noise-kind")
-            level = gr.Slider(0, 1.5, value=0.5, step=0.01, elem_id="sigma",
+            level = gr.Slider(**params.LEVEL.widget(), elem_id="sigma",
                               label="Noise level: σ (Gaussian) · ±r (uniform) · fraction (salt-and-pepper)")
-            blur = gr.Slider(0, 3, value=0, step=0.05, label="Blur σ (pixels, applied first)", elem_id="blur")
+            blur = gr.Slider(**params.BLUR.widget(), label="Blur σ (pixels, applied first)", elem_id="blur")
         with gr.Column(scale=4, min_width=260, elem_id="method-controls"):
             methods = gr.CheckboxGroup(ctx.digit_methods, value=ctx.digit_models, label="Denoisers",
                                        elem_id="methods")
@@ -104,15 +107,15 @@ def build(ctx: Context) -> DigitsView:
             with gr.Accordion("More: preset, mean, clip, seed, upload or draw", open=False, elem_id="more"):
                 preset = gr.Dropdown(list(corrupt.PRESETS), value=None, label="Tutorial preset",
                                      info="sets the controls to a tutorial's exact corruption")
-                mean = gr.Slider(-0.5, 0.5, value=0, step=0.05, label="Noise mean (Gaussian)")
+                mean = gr.Slider(**params.MEAN.widget(), label="Noise mean (Gaussian)")
                 with gr.Row():
                     clip = gr.Checkbox(True, label="Clip to [0, 1]")
-                    seed = gr.Number(0, precision=0, label="Seed", minimum=0,
+                    seed = gr.Number(precision=0, label="Seed", **params.SEED.widget(),
                                      info="same seed, same noise: numpy's generator on the server, "
                                           "the page's own in your browser")
                     reseed = gr.Button("New noise", size="sm")
                 upload = gr.File(label="Upload an image of a digit", file_types=["image"], elem_id="upload")
-                sketch = gr.Sketchpad(type="numpy", image_mode="RGBA", canvas_size=(280, 280),
+                sketch = Sketchpad(type="filepath", image_mode="RGBA", canvas_size=(280, 280),
                                       brush=gr.Brush(colors=["#000000"], default_size=22),
                                       label="Draw a digit", elem_id="sketch")
     controls = [noise, level, blur, mean, clip, seed, methods, errors]
@@ -136,20 +139,24 @@ def build(ctx: Context) -> DigitsView:
         return chosen(ctx.digits[np.random.default_rng().integers(len(ctx.digits))])
 
     def sketched(value):
-        digit = _from_sketch(value)
+        digit = _from_sketch(value)  # an unreadable drawing is an ImageError: cpu_bound shows it
         return chosen(digit) if digit is not None else (gr.skip(), gr.skip())
 
-    quiet = dict(api_visibility="private", show_progress="hidden")
+    quiet = dict(api_visibility="private", show_progress="hidden", **LIGHT)
     gallery.select(pick, None, [clean, clean_data], **quiet)
     rand.click(random_digit, None, [clean, clean_data], **quiet)
-    upload.upload(lambda path: chosen(from_upload(path)), upload, [clean, clean_data], api_visibility="private")
-    sketch.change(sketched, sketch, [clean, clean_data], trigger_mode="always_last", api_visibility="private")
-    preset.input(lambda name, s: corrupt.controls(corrupt.preset(name, int(s or 0))), [preset, seed],
-                 [noise, level, blur, mean, clip], api_visibility="private")
-    reseed.click(_new_seed, None, seed, api_visibility="private")
+    # decoding and MNIST-style preprocessing: SciPy and Pillow work, so in the CPU budget
+    upload.upload(cpu_bound(lambda path: chosen(from_upload(path))), upload, [clean, clean_data],
+                  api_visibility="private", **CPU)
+    sketch.change(cpu_bound(sketched), sketch, [clean, clean_data], trigger_mode="always_last",
+                  api_visibility="private", **CPU)
+    preset.input(visitor_errors(lambda name, s: corrupt.controls(
+        corrupt.preset(params.choice("preset", name, list(corrupt.PRESETS)), params.seed(s)))),
+        [preset, seed], [noise, level, blur, mean, clip], api_visibility="private", **LIGHT)
+    reseed.click(_new_seed, None, seed, api_visibility="private", **LIGHT)
     # Every change goes to ui/digits.js first (no request): it computes in the browser, or
     # presses the hidden button, whose click is the server render.
     gr.on([clean_data.change, *[c.change for c in controls]], None, [clean_data, *controls], None, js=DISPATCH)
-    refresh.click(show, [clean, *controls], strip, show_progress="hidden", trigger_mode="always_last",
-                  time_limit=TIME_LIMIT_S, api_name="digit_view", api_visibility="undocumented")
+    refresh.click(cpu_bound(show), [clean, *controls], strip, show_progress="hidden", trigger_mode="always_last",
+                  api_name="digit_view", api_visibility="undocumented", **CPU)
     return DigitsView(clean, [noise, level, blur, mean, clip, seed])

@@ -20,21 +20,21 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from dae import corrupt, images, latent, live
+from dae import corrupt, images, latent, live, params
 from dae.registry import MODELS
 
-from .context import Context, TIME_LIMIT_S
+from .context import CPU, Context, cpu_bound
 from .digits import from_upload
 from .inside_map import MapImage, draw_journey, maps
 from .panels import png_uri
 
-TRAIN_TIME_LIMIT_S = 180  # the longest live run (MAX_EPOCHS) on a busy 2-core machine
+TRAIN_TIME_LIMIT_S = 180  # Gradio's limit for the streaming live run; dae.live.DEADLINE_S stops it sooner
 
 
 def _map_for(ctx: Context, model: str) -> MapImage:
     """The map of a bottleneck model, or a gr.Error that says which models have one."""
     have = maps(ctx)
-    if model not in have:
+    if not isinstance(model, str) or model not in have:
         if model in MODELS and not MODELS[model].has_latent:
             raise gr.Error(f"model {model!r} has no bottleneck code; choose one of {list(have)}")
         raise gr.Error(f"unknown model {model!r}; choose one of {list(have)}")
@@ -44,10 +44,7 @@ def _map_for(ctx: Context, model: str) -> MapImage:
 # --- the map with one digit's journey ------------------------------------------------------
 
 def _corruption(noise, level, blur, mean, clip) -> corrupt.Corruption:
-    try:
-        return corrupt.from_controls(noise, level, blur or 0.0, mean or 0.0, clip)
-    except (TypeError, ValueError) as e:
-        raise gr.Error(str(e)) from None
+    return params.digit_corruption(noise, level, blur or 0.0, mean or 0.0, clip)  # ParamError: cpu_bound
 
 
 def _digit(image: np.ndarray, caption: str, cls: str = "") -> str:
@@ -68,7 +65,7 @@ def show_map(ctx: Context, model: str, clean, noise, level, blur, mean, clip, se
     """The map for the Digits tab's digit and corruption (the default digit when none was picked)."""
     m = _map_for(ctx, model)
     digit = ctx.default_digit() if clean is None else clean
-    j = m.space.journey(digit, _corruption(noise, level, blur, mean, clip), int(seed or 0))
+    j = m.space.journey(digit, _corruption(noise, level, blur, mean, clip), params.seed(seed))
     img, on_map = draw_journey(m, j)
     return img, journey_html(j, on_map)
 
@@ -90,7 +87,9 @@ def decode_click(ctx: Context, model: str, evt: gr.SelectData) -> str:
 def interpolation_html(ctx: Context, model: str, a: int, b: int, steps: int = 8) -> str:
     """Two rows: decoded steps along the code line, and the pixel cross-fade."""
     m = _map_for(ctx, model)
-    da, db = ctx.digits[int(a)], ctx.digits[int(b)]
+    a, b = (params.Range("digit", 0, len(ctx.digits) - 1, 0, whole=True).check(v) for v in (a, b))
+    steps = params.STEPS.check(steps)
+    da, db = ctx.digits[a], ctx.digits[b]
     rows = [("decoded along the line between the codes", m.space.interpolate(da, db, steps)),
             ("pixel cross-fade (1 − t)·a + t·b", latent.crossfade(da, db, steps))]
     ts = np.linspace(0, 1, steps)
@@ -128,13 +127,15 @@ def train_live_view(epochs, seed):
     clean, noisy = live.test_digit()
     history: list[live.Epoch] = []
     try:
-        n = live.check_epochs(int(epochs) if isinstance(epochs, float) else epochs)
+        n, seed = live.check_epochs(epochs), params.seed(seed)
         yield _status(None, f"Training a fresh dense DAE for {n} epochs…", noisy, clean, n), *_curves([])
-        for e in live.TRAINER.stream(n, int(seed or 0)):
+        for e in live.TRAINER.stream(n, seed):
             history.append(e)
             msg = (f"Epoch {e.epoch} of {e.epochs}: loss {e.loss:.4f}, {e.elapsed_s:.1f} s"
                    + (" — done. This model is gone when you leave: nothing was saved." if e.epoch == e.epochs else ""))
             yield _status(e, msg, noisy, clean, n), *_curves(history)
+        if history and history[-1].epoch < n:
+            yield _status(history[-1], _stopped(history[-1]), noisy, clean, n), *_curves(history)
     except live.Busy as b:
         yield _status(None, str(b), noisy, clean), gr.skip(), gr.skip()
     except ValueError as err:
@@ -142,6 +143,11 @@ def train_live_view(epochs, seed):
 
 
 # --- layout ----------------------------------------------------------------------------------
+
+def _stopped(e: live.Epoch) -> str:
+    return (f"Stopped after epoch {e.epoch} of {e.epochs}: a live run stops once it has taken "
+            f"{live.DEADLINE_S} s, so that one visitor cannot hold the server.")
+
 
 def _picker_choices(ctx: Context) -> list[tuple[str, int]]:
     return [(f"a {ctx.labels[i]} (gallery #{i})", int(i)) for i in ctx.gallery_idx]
@@ -172,15 +178,15 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
             decoded = gr.HTML('<p class="inside-hint">Click the map to decode a point.</p>', elem_id="inside-decoded",
                               label="Decoded")
             journey = gr.HTML(init_journey, elem_id="inside-journey")
-    follow = dict(fn=lambda *v: show_map(ctx, *v), inputs=[model, digits_view.clean, *digits_view.corruption],
+    follow = dict(fn=cpu_bound(lambda *v: show_map(ctx, *v)), inputs=[model, digits_view.clean, *digits_view.corruption],
                   outputs=[map_img, journey], trigger_mode="always_last", show_progress="hidden",
-                  time_limit=TIME_LIMIT_S, api_visibility="private")
+                  api_visibility="private", **CPU)
     gr.on([model.change, tab.select], **follow)
 
     def clicked(m: str, evt: gr.SelectData) -> str:
         return decode_click(ctx, m, evt)
 
-    map_img.select(clicked, model, decoded, show_progress="hidden", api_visibility="private")
+    map_img.select(cpu_bound(clicked), model, decoded, show_progress="hidden", api_visibility="private", **CPU)
 
     gr.Markdown("### Interpolation: a learned blend against a naive one")
     choices = _picker_choices(ctx)
@@ -189,16 +195,15 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
         a = gr.Dropdown(choices, value=one, label="From", elem_id="inside-from")
         b = gr.Dropdown(choices, value=zero, label="To", elem_id="inside-to")
     interp = gr.HTML(interpolation_html(ctx, first, one, zero), elem_id="inside-interp")
-    gr.on([model.change, a.change, b.change], lambda m, i, j: interpolation_html(ctx, m, i, j), [model, a, b],
-          interp, trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+    gr.on([model.change, a.change, b.change], cpu_bound(lambda m, i, j: interpolation_html(ctx, m, i, j)),
+          [model, a, b], interp, trigger_mode="always_last", show_progress="hidden", api_visibility="private", **CPU)
 
     gr.Markdown("### Train one live\nA fresh `dense` DAE from random weights, on 4,000 gallery digits "
                 "(the 1,000 held-out ones, which the Digits tab shows, are not among them), about 20–30 s. "
                 "One training at a time for the whole server; nothing is saved.")
     with gr.Row():
-        epochs = gr.Slider(1, live.MAX_EPOCHS, value=live.DEFAULT_EPOCHS, step=1, label="Epochs",
-                           elem_id="inside-epochs")
-        seed = gr.Number(0, precision=0, minimum=0, label="Seed", elem_id="inside-seed")
+        epochs = gr.Slider(**params.EPOCHS.widget(), label="Epochs", elem_id="inside-epochs")
+        seed = gr.Number(precision=0, label="Seed", elem_id="inside-seed", **params.SEED.widget())
         go = gr.Button("Train one live", variant="primary", elem_id="inside-train")
     clean, noisy = live.test_digit()
     status = gr.HTML(_status(None, "Press the button to start.", noisy, clean), elem_id="inside-live")
@@ -206,37 +211,19 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
         loss_plot = gr.LinePlot(x="epoch", y="training loss (MSE)", height=260, label="loss", elem_id="inside-loss")
         psnr_plot = gr.LinePlot(x="epoch", y="test digit PSNR (dB)", height=260, label="PSNR",
                                 elem_id="inside-psnr")
-    go.click(train_live_view, [epochs, seed], [status, loss_plot, psnr_plot], concurrency_limit=4,
-             show_progress="hidden",
-             concurrency_id="inside-train", time_limit=TRAIN_TIME_LIMIT_S, api_visibility="private")
+    go.click(cpu_bound(train_live_view), [epochs, seed], [status, loss_plot, psnr_plot], show_progress="hidden",
+             time_limit=TRAIN_TIME_LIMIT_S, api_visibility="private", **CPU)
 
 
 # --- the named API endpoints -----------------------------------------------------------------
-
-def _number(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise gr.Error(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v):
-        raise gr.Error(f"{name} must be a finite number, got {value!r}")
-    return v
-
-
-def _whole(value, name: str) -> int:
-    v = _number(value, name)
-    if not v.is_integer():
-        raise gr.Error(f"{name} must be a whole number, got {value!r}")
-    return int(v)
-
 
 def encode(ctx: Context, image, model="dense", noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True,
            seed=0) -> dict:
     """An image file → the clean, noisy and denoised codes with their map positions."""
     m = _map_for(ctx, model)
+    c, seed = _corruption(noise, sigma, blur, mean, clip), params.seed(seed)
     clean = from_upload(image)
-    c = _corruption(noise, _number(sigma, "sigma"), _number(blur, "blur"), _number(mean, "mean"), clip)
-    j = m.space.journey(clean, c, _whole(seed, "seed"))
+    j = m.space.journey(clean, c, seed)
     return {"model": model, **j.as_dict(), "map_extent": m.space.extent.as_dict(),
             "projection": m.space.projection}
 
@@ -245,7 +232,7 @@ def decode_point(ctx: Context, model="dense", x=0.0, y=0.0) -> np.ndarray:
     """Map coordinates → the decoded 28×28 digit (uint8)."""
     m = _map_for(ctx, model)
     try:
-        return images.to_uint8(m.space.decode_point(_number(x, "x"), _number(y, "y")))
+        return images.to_uint8(m.space.decode_point(params.MAP_X.check(x), params.MAP_Y.check(y)))
     except ValueError as e:
         raise gr.Error(str(e)) from None
 
@@ -253,8 +240,8 @@ def decode_point(ctx: Context, model="dense", x=0.0, y=0.0) -> np.ndarray:
 def interpolate(ctx: Context, image_a, image_b, model="dense", steps=8) -> list[tuple[np.ndarray, str]]:
     """Two image files → the decoded steps along the line between their codes."""
     m = _map_for(ctx, model)
+    n = params.STEPS.check(steps)
     a, b = from_upload(image_a), from_upload(image_b)
-    n = _whole(steps, "steps")
     try:
         out = m.space.interpolate(a, b, n)
     except ValueError as e:
@@ -265,16 +252,16 @@ def interpolate(ctx: Context, image_a, image_b, model="dense", steps=8) -> list[
 def train_live(epochs=live.DEFAULT_EPOCHS, seed=0):
     """Stream JSON after every epoch; the last one has ``"status": "done"``. A second caller
     while one runs gets ``"status": "busy"`` with the message and seconds left (not an error)."""
-    try:
-        n, s = live.check_epochs(_whole(epochs, "epochs")), _whole(seed, "seed")
-    except ValueError as e:
-        raise gr.Error(str(e)) from None
+    n, s = live.check_epochs(epochs), params.seed(seed)
     history: list[dict] = []
     try:
         for e in live.TRAINER.stream(n, s):
             history.append(e.as_dict())
             yield {"status": "done" if e.epoch == n else "training", "epoch": e.epoch, "epochs": n, "seed": s,
                    "history": history}
+        if history and history[-1]["epoch"] < n:
+            yield {"status": "stopped", "message": f"stopped at the {live.DEADLINE_S} s limit",
+                   "epoch": history[-1]["epoch"], "epochs": n, "seed": s, "history": history}
     except live.Busy as b:
         yield {"status": "busy", "message": str(b), "seconds_left": round(b.seconds_left, 1), "history": []}
 
@@ -288,19 +275,20 @@ def api(ctx: Context) -> None:
     clip, seed = gr.Checkbox(True), gr.Number(0)
     x, y, steps, epochs = gr.Number(0.0), gr.Number(0.0), gr.Number(8), gr.Number(live.DEFAULT_EPOCHS)
 
+    @cpu_bound
     def enc(image, model="dense", noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True, seed=0):
         return encode(ctx, image, model, noise, sigma, blur, mean, clip, seed)
 
+    @cpu_bound
     def dec(model="dense", x=0.0, y=0.0):
         return decode_point(ctx, model, x, y)
 
+    @cpu_bound
     def interp(image_a, image_b, model="dense", steps=8):
         return interpolate(ctx, image_a, image_b, model, steps)
 
-    gr.Button().click(enc, [f1, model, noise, sigma, blur, mean, clip, seed], gr.JSON(), api_name="encode",
-                      time_limit=TIME_LIMIT_S)
-    gr.Button().click(dec, [model, x, y], gr.Image(format="png"), api_name="decode_point", time_limit=TIME_LIMIT_S)
-    gr.Button().click(interp, [f1, f2, model, steps], gr.Gallery(format="png"), api_name="interpolate",
-                      time_limit=TIME_LIMIT_S)
-    gr.Button().click(train_live, [epochs, seed], gr.JSON(), api_name="train_live", concurrency_limit=4,
-                      concurrency_id="inside-train", time_limit=TRAIN_TIME_LIMIT_S)
+    gr.Button().click(enc, [f1, model, noise, sigma, blur, mean, clip, seed], gr.JSON(), api_name="encode", **CPU)
+    gr.Button().click(dec, [model, x, y], gr.Image(format="png"), api_name="decode_point", **CPU)
+    gr.Button().click(interp, [f1, f2, model, steps], gr.Gallery(format="png"), api_name="interpolate", **CPU)
+    gr.Button().click(cpu_bound(train_live), [epochs, seed], gr.JSON(), api_name="train_live",
+                      time_limit=TRAIN_TIME_LIMIT_S, **CPU)

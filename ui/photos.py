@@ -8,33 +8,33 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from dae import corrupt, data, images, service
+from dae import data, images, params, service
 from dae.baselines import PHOTO_BASELINES
+from dae.inference import WeightsUnavailable
 
-from .context import Context, TIME_LIMIT_S
+from .context import CPU, Context, cpu_bound
 
 OUT_DIR = Path(tempfile.mkdtemp(prefix="dae-downloads-"))
 
 
 def load_photo(upload: str | None, example: str | None) -> np.ndarray:
     if upload:
-        try:
-            return images.read_image(upload)
-        except images.ImageError as e:
-            raise gr.Error(str(e)) from None
-    return data.sample_photo(example or data.SAMPLE_PHOTOS[0])
+        if not isinstance(upload, str):
+            raise gr.Error(f"image must be a file, got {type(upload).__name__}")
+        return images.read_image(upload)  # an ImageError becomes a gr.Error (cpu_bound)
+    return data.sample_photo(params.choice("example", example or data.SAMPLE_PHOTOS[0], list(data.SAMPLE_PHOTOS)))
 
 
 def result(ctx: Context, upload, example, sigma, blur, clip, seed, extra) -> service.Result:
     """Corrupt and denoise one photo; every failure a visitor can cause is a ``gr.Error``."""
-    if "photo" not in ctx.lab.models:
-        raise gr.Error(ctx.lab.unavailable.get("photo", "the photo model is not loaded"))
+    c = params.photo_corruption(sigma, blur, clip)
+    seed = params.seed(seed)
+    extra = params.subset("baselines", extra, list(PHOTO_BASELINES), [])
     img = load_photo(upload, example)
     try:
-        c = corrupt.Corruption("gaussian", sigma=float(sigma) / 255, blur=float(blur), clip=bool(clip))
-    except ValueError as e:
+        return ctx.lab.photo(img, c, seed, extra)
+    except WeightsUnavailable as e:
         raise gr.Error(str(e)) from None
-    return ctx.lab.photo(img, c, int(seed or 0), list(extra or []))
 
 
 def _save(image: np.ndarray) -> str:
@@ -67,12 +67,12 @@ def build(ctx: Context, tab: gr.Tab) -> None:
             upload = gr.File(label="Upload a photo", file_types=["image"], elem_id="photo-upload")
             example = gr.Dropdown(list(data.SAMPLE_PHOTOS), value="astronaut",
                                   label="…or a scikit-image example photo")
-            sigma = gr.Slider(0, 75, value=25, step=1, label="Added noise σ (0-255 scale)",
+            sigma = gr.Slider(**params.PHOTO_SIGMA.widget(), label="Added noise σ (0-255 scale)",
                               info="0: the photo is already noisy; its noise level is estimated")
-            blur = gr.Slider(0, 3, value=0, step=0.1, label="Blur σ (pixels, applied first)")
+            blur = gr.Slider(**params.PHOTO_BLUR.widget(), label="Blur σ (pixels, applied first)")
             with gr.Row():
                 clip = gr.Checkbox(False, label="Clip to [0, 1]")
-                seed = gr.Number(0, precision=0, label="Seed", minimum=0)
+                seed = gr.Number(precision=0, label="Seed", **params.SEED.widget())
             extra = gr.CheckboxGroup(list(PHOTO_BASELINES), value=[], label="Compare with (BM3D takes seconds)")
             go = gr.Button("Denoise", variant="primary")
         with gr.Column(scale=2):
@@ -81,6 +81,5 @@ def build(ctx: Context, tab: gr.Tab) -> None:
             download = gr.DownloadButton("Download the full-resolution result", interactive=False)
             others = gr.Gallery(label="classical baselines", columns=2, height=300)
     gr.on([tab.select, go.click, upload.upload, example.change, sigma.release, blur.release, clip.change,
-           seed.change], lambda *a: _show(ctx, *a), [upload, example, sigma, blur, clip, seed, extra],
-          [slider, text, others, download], trigger_mode="always_last", time_limit=TIME_LIMIT_S,
-          api_visibility="private")
+           seed.change], cpu_bound(lambda *a: _show(ctx, *a)), [upload, example, sigma, blur, clip, seed, extra],
+          [slider, text, others, download], trigger_mode="always_last", api_visibility="private", **CPU)

@@ -15,9 +15,9 @@ import threading
 import gradio as gr
 from matplotlib.figure import Figure
 
-from dae import bench
+from dae import bench, params
 
-from .context import Context
+from .context import CPU, Context, cpu_bound
 
 _TEXT = "#8a8f98"  # mid grey: readable on Gradio's light and dark themes alike
 
@@ -26,17 +26,24 @@ class Curves:
     """The robustness table, computed once per process off the request path."""
 
     def __init__(self, ctx: Context):
-        self._ctx, self._ready, self.table = ctx, threading.Event(), {}
+        self._ctx, self._ready, self.table, self.error = ctx, threading.Event(), {}, ""
 
     def compute(self) -> None:
-        methods = bench.digit_methods(str(self._ctx.weights_dir), self._ctx.digit_models)
-        self.table = bench.robustness(methods)
-        self._ready.set()
+        """Fill ``table``, or ``error`` with why not: a failed job says so on its tab, and
+        nobody waits for a result that will never come."""
+        try:
+            methods = bench.digit_methods(str(self._ctx.weights_dir), self._ctx.digit_models)
+            self.table = bench.robustness(methods)
+        except Exception as e:  # any failure: shown on the tab instead of a wait
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self._ready.set()
 
     def start(self) -> None:
         threading.Thread(target=self.compute, daemon=True, name="robustness-curves").start()
 
-    def wait(self, timeout: float = 120) -> dict:
+    def wait(self, timeout: float = 2.0) -> dict:
+        """The table, waiting at most ``timeout`` s (a worker is held meanwhile); {} until ready."""
         self._ready.wait(timeout)
         return self.table
 
@@ -72,11 +79,14 @@ def _plot(table: dict, key: str, label: str, sigma: float | None, colours: dict[
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def render(table: dict, noise: str, level: float) -> str:
+def render(table: dict, noise: str, level: float, error: str = "") -> str:
     """Both plots and a legend that names every method with its value at the current σ."""
+    if error:
+        return f"<p>The curves could not be computed ({html.escape(error)}); the other tabs are unaffected.</p>"
     if not table:
         return "<p>The curves are still being computed; open this tab again in a few seconds.</p>"
-    sigma = float(level) if noise == "gaussian" else None
+    c = params.digit_corruption(noise, level)
+    sigma = c.sigma if c.noise == "gaussian" else None
     colours = _colours(list(table))
     at = bench.at_sigma(table, sigma, "psnr") if sigma is not None else {}
     items = "".join(
@@ -97,5 +107,5 @@ def build(ctx: Context, curves: Curves, tab: gr.Tab, noise: gr.Radio, level: gr.
     gr.Markdown("Clipped Gaussian noise at σ 0 … 1 on 200 held-out digits; the same code as the "
                 "README's quality table (`python -m dae.bench`). Baselines are told the true σ.")
     out = gr.HTML("<p>Open this tab to draw the curves.</p>", elem_id="robustness")
-    tab.select(lambda n, lv: render(curves.wait(), n, lv), [noise, level], out, show_progress="minimal",
-               api_visibility="private")
+    tab.select(cpu_bound(lambda n, lv: render(curves.wait(), n, lv, curves.error)), [noise, level], out,
+               show_progress="minimal", api_visibility="private", **CPU)
