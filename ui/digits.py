@@ -15,7 +15,7 @@ import numpy as np
 from dae import corrupt, images, params, service
 
 from . import panels
-from .sketchpad import Sketchpad
+from .sketchpad import undecoded
 from .context import CPU, LIGHT, Context, GALLERY_PER_CLASS, cpu_bound, visitor_errors
 
 # What every change of the tab's inputs runs, in the page: ui/digits.js decides where it is
@@ -115,9 +115,9 @@ def build(ctx: Context) -> DigitsView:
                                           "the page's own in your browser")
                     reseed = gr.Button("New noise", size="sm")
                 upload = gr.File(label="Upload an image of a digit", file_types=["image"], elem_id="upload")
-                sketch = Sketchpad(type="filepath", image_mode="RGBA", canvas_size=(280, 280),
-                                      brush=gr.Brush(colors=["#000000"], default_size=22),
-                                      label="Draw a digit", elem_id="sketch")
+                sketch = undecoded(gr.Sketchpad(type="filepath", image_mode="RGBA", canvas_size=(280, 280),
+                                                brush=gr.Brush(colors=["#000000"], default_size=22),
+                                                label="Draw a digit", elem_id="sketch"))
     controls = [noise, level, blur, mean, clip, seed, methods, errors]
     first = render(ctx, None, "gaussian", 0.5, 0.0, 0.0, True, 0, ctx.digit_models, False)
     strip = gr.HTML(first, elem_id="panels", js_on_load=None)
