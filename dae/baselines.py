@@ -48,11 +48,19 @@ def bm3d(img: np.ndarray, sigma: float | None = None) -> np.ndarray:
     x = np.asarray(img, np.float32)
     s = estimate_sigma(x) if sigma is None else float(sigma)
     s = max(s, 1e-3)
-    if x.ndim == 3 and x.shape[-1] == 3:
-        out = _bm3d.bm3d_rgb(x, s)
+    h, w = x.shape[:2]
+    # bm3d refuses images under its block size and, at 8×8, ends the process without a word
+    # (bm3d 4.0.3's native code): smaller images are mirrored out to BM3D_MIN_SIDE and cut back
+    pad = ((0, max(0, BM3D_MIN_SIDE - h)), (0, max(0, BM3D_MIN_SIDE - w))) + ((0, 0),) * (x.ndim - 2)
+    xp = np.pad(x, pad, mode="symmetric") if any(p[1] for p in pad) else x
+    if xp.ndim == 3 and xp.shape[-1] == 3:
+        out = _bm3d.bm3d_rgb(xp, s)
     else:
-        out = _bm3d.bm3d(np.squeeze(x), s).reshape(x.shape)
-    return np.clip(out, 0, 1).astype(np.float32)
+        out = _bm3d.bm3d(xp.reshape(xp.shape[:2]), s).reshape(xp.shape)
+    return np.clip(out[:h, :w], 0, 1).astype(np.float32)
+
+
+BM3D_MIN_SIDE = 32
 
 
 DIGIT_BASELINES: dict[str, Callable] = {

@@ -12,7 +12,7 @@ from dae import images, params
 from dae.baselines import PHOTO_BASELINES
 
 from . import photos
-from .context import CPU, LIGHT, RUNNING, Context, cpu_bound
+from .context import CPU, LIGHT, RUNNING, Context, cpu_bound, unconverted
 from .digits import from_upload
 
 
@@ -43,6 +43,7 @@ def build(ctx: Context) -> None:
     clip, seed = gr.Checkbox(True), gr.Number(0, precision=0)
     models = gr.CheckboxGroup(ctx.digit_methods, value=ctx.digit_models)
     noisy, gallery, metrics = gr.Image(format="png"), gr.Gallery(format="png"), gr.JSON()
+    unconverted(noise, sigma, blur, mean, clip, seed, models)
 
     @cpu_bound
     def digit(image, noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True, seed=0, models=None):
@@ -57,6 +58,7 @@ def build(ctx: Context) -> None:
     p_sigma, p_clip = gr.Number(25.0), gr.Checkbox(False)
     p_extra = gr.CheckboxGroup(list(PHOTO_BASELINES), value=[])
     p_noisy, p_out, p_metrics = gr.Image(format="png"), gr.Image(format="png"), gr.JSON()
+    unconverted(p_sigma, p_clip, p_extra)
     gr.Button().click(photo, [img, p_sigma, blur, p_clip, seed, p_extra], [p_noisy, p_out, p_metrics],
                       api_name="denoise_photo", **CPU)
     # how many CPU-bound calls run now and the most at once so far: what the one CPU budget bounds

@@ -29,6 +29,9 @@ def visitor_errors(fn: Callable) -> Callable:
                 yield from fn(*a, **k)
             except (ParamError, images.ImageError) as e:
                 raise gr.Error(str(e), print_exception=False) from None
+            except gr.Error as e:
+                e.print_exception = False
+                raise
         return stream
 
     @functools.wraps(fn)
@@ -37,7 +40,28 @@ def visitor_errors(fn: Callable) -> Callable:
             return fn(*a, **k)
         except (ParamError, images.ImageError) as e:
             raise gr.Error(str(e), print_exception=False) from None
+        except gr.Error as e:  # ours, raised deeper: a message for the visitor, not a server fault
+            e.print_exception = False
+            raise
     return call
+
+
+def unconverted(*components: gr.components.Component) -> None:
+    """Let these input components hand the event their raw JSON value, unconverted.
+
+    Why: Gradio's own preprocessing of a number, checkbox group or radio raises TypeError on
+    a value of the wrong type (``round("x")`` in ``Number.round_to_precision``, iterating None
+    in ``CheckboxGroup.preprocess``), which the queue logs as a server traceback before any
+    of our checks run. Every event these feed checks each value against its declared range
+    or choices (:mod:`dae.params`), so nothing is lost and the visitor gets a message. An
+    instance attribute, not a subclass: Gradio writes a ``.pyi`` file for every component
+    class it sees defined (see ui/sketchpad.py)."""
+    for c in components:
+        c.preprocess = _raw
+
+
+def _raw(payload):
+    return payload
 
 
 class Gauge:

@@ -16,7 +16,7 @@ from dae import corrupt, images, params, service
 
 from . import panels
 from .sketchpad import undecoded
-from .context import CPU, LIGHT, Context, GALLERY_PER_CLASS, cpu_bound, visitor_errors
+from .context import CPU, LIGHT, Context, GALLERY_PER_CLASS, cpu_bound, unconverted, visitor_errors
 
 # What every change of the tab's inputs runs, in the page: ui/digits.js decides where it is
 # computed. Without that script (it failed to load), the server renders, as before.
@@ -119,6 +119,7 @@ def build(ctx: Context) -> DigitsView:
                                                 brush=gr.Brush(colors=["#000000"], default_size=22),
                                                 label="Draw a digit", elem_id="sketch"))
     controls = [noise, level, blur, mean, clip, seed, methods, errors]
+    unconverted(*controls)  # /digit_view is callable: render() checks every value itself
     first = render(ctx, None, "gaussian", 0.5, 0.0, 0.0, True, 0, ctx.digit_models, False)
     strip = gr.HTML(first, elem_id="panels", js_on_load=None)
     # The current digit as the browser needs it, and the button the page presses for a server

@@ -23,7 +23,7 @@ import pandas as pd
 from dae import corrupt, images, latent, live, params
 from dae.registry import MODELS
 
-from .context import CPU, Context, cpu_bound
+from .context import CPU, Context, cpu_bound, unconverted
 from .digits import from_upload
 from .inside_map import MapImage, draw_journey, maps
 from .panels import png_uri
@@ -35,9 +35,10 @@ def _map_for(ctx: Context, model: str) -> MapImage:
     """The map of a bottleneck model, or a gr.Error that says which models have one."""
     have = maps(ctx)
     if not isinstance(model, str) or model not in have:
-        if model in MODELS and not MODELS[model].has_latent:
+        if isinstance(model, str) and model in MODELS and not MODELS[model].has_latent:
             raise gr.Error(f"model {model!r} has no bottleneck code; choose one of {list(have)}")
-        raise gr.Error(f"unknown model {model!r}; choose one of {list(have)}")
+        shown = model if not isinstance(model, str) or len(model) <= 60 else model[:60] + "…"
+        raise gr.Error(f"unknown model {shown!r}; choose one of {list(have)}")
     return have[model]
 
 
@@ -274,6 +275,7 @@ def api(ctx: Context) -> None:
     noise, sigma, blur, mean = gr.Textbox("gaussian"), gr.Number(0.5), gr.Number(0.0), gr.Number(0.0)
     clip, seed = gr.Checkbox(True), gr.Number(0)
     x, y, steps, epochs = gr.Number(0.0), gr.Number(0.0), gr.Number(8), gr.Number(live.DEFAULT_EPOCHS)
+    unconverted(model, noise, sigma, blur, mean, clip, seed, x, y, steps, epochs)
 
     @cpu_bound
     def enc(image, model="dense", noise="gaussian", sigma=0.5, blur=0.0, mean=0.0, clip=True, seed=0):
