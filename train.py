@@ -38,6 +38,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--init", help="continue from these .keras weights (its card is kept in the new card)")
     p.add_argument("--checkpoint", default="", help="photo models: save the best model here as it improves "
                    "(<dir>/<name>.keras), to resume a long run with --init")
+    p.add_argument("--note", default="", help="a sentence for the card's training record (say where an "
+                   "--init checkpoint came from); with --steps 0 a photo model is validated and saved as it is")
     p.add_argument("--quick", action="store_true", help="smoke run: 1 epoch on 2,000 digits, 20 photo steps")
     return p.parse_args(argv)
 
@@ -46,11 +48,12 @@ def settings(name: str, a: argparse.Namespace) -> Settings:
     """Registry defaults, overridden by the command line, shrunk by --quick."""
     d = dict(MODELS[name].train)
     s = Settings(epochs=a.epochs or d.get("epochs", 1), batch_size=a.batch_size or d["batch_size"],
-                 learning_rate=a.lr or d["learning_rate"], seed=a.seed, steps=a.steps or d.get("steps", 0),
+                 learning_rate=a.lr or d["learning_rate"], seed=a.seed,
+                 steps=a.steps if a.steps is not None else d.get("steps", 0),
                  patch=d.get("patch", 64), init=a.init or "",
                  precision=a.precision or native_precision(d.get("precision", "float32")),
                  loss=a.loss or d.get("loss", "mse"),
-                 focus=a.focus if a.focus is not None else d.get("focus", 0.0), checkpoint=a.checkpoint)
+                 focus=a.focus if a.focus is not None else d.get("focus", 0.0), checkpoint=a.checkpoint, note=a.note)
     if a.quick:
         s.epochs, s.steps, s.limit = 1, 20, 2000
     return s

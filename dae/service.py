@@ -18,11 +18,11 @@ from .preprocess import mnist_style
 from .registry import MODELS
 
 MAX_PHOTO_PIXELS = 1_000_000  # photos above this are downscaled, with a notice
-# BM3D (the bm3d package, one native call that cannot be interrupted) costs about this much
-# on a 2-core CPU, colour (CBM3D), where the photo U-Net costs 2.7 s per megapixel; so it is
-# run only on photos small enough to stay within a photo request's 5 s bound.
-BM3D_SECONDS_PER_MEGAPIXEL = 110
-BM3D_MAX_PIXELS = 36_000
+# BM3D (the bm3d package, one native call that cannot be interrupted) is run only on photos
+# small enough to stay within a photo request's 5 s bound: CBM3D took 14.8 s on 120×120 and
+# 24.1 s on 190×190 on a 2-core AMD EPYC at load average 9.6 (about 3 and 5 s unloaded), and
+# 12.9 s on a 481×321 BSDS500 photo unloaded; the photo U-Net does a megapixel in 2.7 s.
+BM3D_MAX_PIXELS = 128 * 128
 
 
 @dataclass
@@ -51,6 +51,8 @@ class Result:
     panels: list[Panel]
     latents: dict[str, np.ndarray] = field(default_factory=dict)
     notice: str = ""
+    why: str = ""  # photos: which model ran, and why that one
+    noise_map: np.ndarray | None = None  # photos, blind model: its per-pixel noise level (σ, [0, 1] scale)
 
     def metrics(self) -> dict:
         return {"noisy": self.noisy.as_dict(), **{p.name: p.as_dict() for p in self.panels}}
@@ -73,14 +75,15 @@ class Lab:
         self.models, self.unavailable, self.notices = {}, {}, {}
         wd = Path(weights_dir or WEIGHTS_DIR)
         for name in MODELS:
-            if problem := card_problem(name, wd):
-                self.unavailable[name] = f"model {name!r} is unavailable: {problem}."
-                continue
             try:
-                self.models[name] = load(name, weights_dir)
+                model = load(name, weights_dir)
             except WeightsUnavailable as e:
                 self.unavailable[name] = str(e)
                 continue
+            if problem := card_problem(name, wd):
+                self.unavailable[name] = f"model {name!r} is unavailable: {problem}."
+                continue
+            self.models[name] = model
             if MODELS[name].kind == "digit" and (why := export_status(name, wd)[1]):
                 self.notices[name] = (f"model {name!r} runs on the server only (converted again at start-up), "
                                       f"not in the browser: {why}.")
@@ -124,24 +127,51 @@ class Lab:
         With σ = 0 the photo is taken as already noisy: the model estimates the noise
         level itself and the scores compare against the upload.
         """
-        if "photo" not in self.models:
-            raise WeightsUnavailable("photo", Path("weights/photo.keras"), "is not loaded")
+        name, why = self.photo_model(corruption)
         img, scaled = images.fit_pixels(np.asarray(image, np.float32), max_pixels)
         noisy = corrupt.apply(img, corruption, seed)
         hint = corruption.sigma_hint
-        panels = [_panel("photo", img, self.models["photo"].denoise(noisy, sigma=hint))]
+        noise_map = None
+        if MODELS[name].real_noise:
+            out, noise_map = self.models[name].denoise_with_map(noisy)
+        else:
+            out = self.models[name].denoise(noisy, sigma=hint)
+        panels = [_panel(name, img, out)]
         h, w = image.shape[:2]
         notices = [f"Downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} to stay under "
                    f"{max_pixels / 1e6:g} megapixels."] if scaled else []
         for name in extra:
             if name == "BM3D" and img.shape[0] * img.shape[1] > BM3D_MAX_PIXELS:
-                notices.append(f"BM3D was skipped: it runs on photos of up to {BM3D_MAX_PIXELS:,} pixels "
-                               f"(about {BM3D_MAX_PIXELS ** 0.5:.0f}×{BM3D_MAX_PIXELS ** 0.5:.0f}), since it takes "
-                               f"about {BM3D_SECONDS_PER_MEGAPIXEL:.0f} s per megapixel here; this one has "
-                               f"{img.shape[1]}×{img.shape[0]}. Crop the photo to compare with BM3D.")
+                side = round(BM3D_MAX_PIXELS ** 0.5)
+                notices.append(f"BM3D was skipped: on this server it runs on photos of up to {BM3D_MAX_PIXELS:,} "
+                               f"pixels ({side}×{side}), which it denoises in a few seconds; this one is "
+                               f"{img.shape[1]}×{img.shape[0]}, which would hold the server for a minute or more. "
+                               f"Crop the photo to compare with BM3D.")
             elif name in baselines.PHOTO_BASELINES:
                 panels.append(_panel(name, img, baselines.PHOTO_BASELINES[name](noisy, hint)))
-        return Result(img, _panel("noisy", img, noisy), panels, notice=" ".join(notices))
+        return Result(img, _panel("noisy", img, noisy), panels, notice=" ".join(notices), why=why,
+                      noise_map=noise_map)
+
+    def photo_model(self, corruption: corrupt.Corruption) -> tuple[str, str]:
+        """Which photo model serves this corruption, and a sentence saying why.
+
+        Added Gaussian noise goes to ``photo``, which is told its σ and was trained on exactly
+        that. No added noise means the photo is already noisy, as a night shot is: that goes
+        to the blind ``photo-real``, trained on simulated camera noise, which estimates the
+        noise pixel by pixel; ``photo`` with one estimated σ stands in when it is not loaded.
+        """
+        real = next((n for n in self.models if MODELS[n].real_noise), None)
+        if corruption.sigma_hint is None and real:
+            return real, (f"No noise was added, so the photo is taken as already noisy: `{real}` ran, a blind "
+                          "model trained on simulated camera noise (signal-dependent, demosaiced, JPEG) that "
+                          "estimates the noise at every pixel; its map is shown.")
+        if "photo" not in self.models:
+            raise WeightsUnavailable("photo", Path("weights/photo.keras"), "is not loaded")
+        if corruption.sigma_hint is None:
+            return "photo", ("No noise was added and no real-noise model is loaded, so `photo` ran with one "
+                             "noise level estimated from the photo (scikit-image's wavelet estimate).")
+        return "photo", (f"Gaussian noise σ {corruption.sigma * 255:.0f}/255 was added, so `photo` ran, told that σ: "
+                         "it was trained on exactly this white noise.")
 
 
 DIGIT_SOURCE_SIDE = 512  # a digit's source image is shrunk to this before preprocessing

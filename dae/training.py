@@ -46,6 +46,7 @@ class Settings:
     loss: str = "mse"  # "mse", or "psnr": minus the mean per-image PSNR, what the quality table scores
     focus: float = 0.0  # share of the app's default noise in the mix (corrupt.sample_training, _photo_noisy)
     checkpoint: str = ""  # photo models: a folder to save the best model in as it improves (resumable)
+    note: str = ""  # said on the card: what the command line alone does not (a checkpoint's history)
 
 
 # --- digits ------------------------------------------------------------------------
@@ -350,7 +351,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         train_imgs = [(im * 255).astype(np.uint8) for im in data.load_photos(root / "train")]
         val_imgs = data.load_photos(root / "val")
         steps_per_epoch = min(500, s.steps)
-        epochs = max(1, s.steps // steps_per_epoch)
+        epochs = max(1, s.steps // steps_per_epoch) if s.steps else 0  # 0: validate and save --init as it is
         if sp.real_noise:
             train_ds, val_xy = real_dataset(train_imgs, s), real_validation(val_imgs)
             corruption, evaluate = real_corruption(s), evaluate_real
@@ -358,7 +359,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
             train_ds, val_xy = photo_dataset(train_imgs, s), photo_validation(val_imgs)
             corruption, evaluate = photo_corruption(s), evaluate_photos
         history = _fit(model, train_ds, val_xy, epochs, steps_per_epoch, s.learning_rate, s.loss,
-                       Path(s.checkpoint) / f"{name}.keras" if s.checkpoint else None)
+                       Path(s.checkpoint) / f"{name}.keras" if s.checkpoint else None) if epochs else []
         trained_on = {"source": f"BSDS500 photos from {root / 'train'} (validated on {root / 'val'})",
                       "train_count": len(train_imgs), "val_count": len(val_imgs)}
         score = partial(evaluate, val=val_imgs, limit=4 if s.limit else 0)
@@ -367,6 +368,8 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
     training = {"epochs": s.epochs if sp.kind == "digit" else epochs,
                 "steps": s.steps if sp.kind == "photo" else None, "wall_time_s": round(time.time() - t0, 1),
                 "history": history}
+    if s.note:
+        training["note"] = s.note
     if earlier:
         training["continued_from"] = earlier
         training["total_epochs"] = training["epochs"] + (earlier.get("total_epochs") or earlier.get("epochs") or 0)
@@ -458,22 +461,23 @@ TRAINING_FIELDS = ("batch_size", "learning_rate", "loss", "epochs", "wall_time_s
 
 def card_problem(name: str, weights_dir: str | Path) -> str:
     """Why ``<name>.json`` cannot describe the model ('' when it can): missing, unreadable, or
-    without a field that the Models tab and the summary table read."""
+    without a field that the Models tab and the summary table read. Says how to restore it."""
     p = Path(weights_dir) / f"{name}.json"
+    fix = f"; restore it with `git checkout -- weights/{name}.json` or retrain with `python train.py --model {name}`"
     if not p.is_file():
-        return f"{p} does not exist"
+        return f"{p} does not exist{fix}"
     try:
         card = json.loads(p.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as e:
-        return f"{p} could not be read ({type(e).__name__}: {e})"
+        return f"{p} could not be read ({type(e).__name__}: {e}){fix}"
     if not isinstance(card, dict):
-        return f"{p} is not a model card (a JSON object)"
+        return f"{p} is not a model card (a JSON object){fix}"
     for key, kind in CARD_FIELDS.items():
         if not isinstance(card.get(key), kind):
-            return f"{p} has no valid {key!r} (a {kind.__name__}); rewrite it with `python train.py --model {name}`"
+            return f"{p} has no valid {key!r} (a {kind.__name__}){fix}"
     missing = [k for k in TRAINING_FIELDS if k not in card["training"]]
     if missing:
-        return f"{p}: 'training' lacks {missing}; rewrite it with `python train.py --model {name}`"
+        return f"{p}: 'training' lacks {missing}{fix}"
     return ""
 
 

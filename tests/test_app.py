@@ -153,3 +153,51 @@ def test_app_starts_degraded_and_serves_the_other_models(tmp_path, digit_png):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_app_starts_with_a_truncated_export_and_a_card_without_training(tmp_path, digit_png):
+    """A truncated unet.tflite (its card's sha256 no longer matches) and a dense card without
+    'training' (what `python -m dae export` once wrote): the app answers; dense is unavailable
+    with the reason; unet is converted again for the server and left out of the browser's
+    manifest; every other panel renders."""
+    import json
+    import shutil
+    import urllib.request
+
+    from benchmarks.common import start_app
+    from dae.inference import WEIGHTS_DIR
+
+    for f in WEIGHTS_DIR.glob("*"):
+        shutil.copy(f, tmp_path)
+    lite = tmp_path / "unet.tflite"
+    lite.write_bytes(lite.read_bytes()[:5000])
+    card = json.loads((tmp_path / "dense.json").read_text())
+    del card["training"]
+    (tmp_path / "dense.json").write_text(json.dumps(card))
+    proc, url, _ = start_app(env={"DAE_WEIGHTS": str(tmp_path)})
+    try:
+        page = urllib.request.urlopen(url, timeout=30).read().decode()
+        assert "dense.json has no valid" in page and "unet.tflite does not match the sha256" in page
+        from ui.browser_assets import model_entries
+
+        entries = model_entries(tmp_path)  # what that page's manifest lists
+        assert entries["unet"]["browser"] is False and entries["dense"]["browser"] is False
+        assert entries["unet-wide"]["browser"] is True
+        _, outputs, metrics = Client(url, verbose=False).predict(image=handle_file(str(digit_png)),
+                                                                 api_name="/denoise_digit")
+        assert set(metrics) == {"noisy", "conv-latent", "conv-pool", "unet", "unet-wide"}
+        assert metrics["unet"]["psnr"] > metrics["noisy"]["psnr"] + 3  # the reconverted graph works
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_photo_at_sigma_0_goes_to_the_real_noise_model(client, tmp_path):
+    """σ 0 means "already noisy": /denoise_photo runs the blind photo-real and says so; an added
+    σ runs photo, told that σ."""
+    p = tmp_path / "p.png"
+    Image.fromarray((data.sample_photo("astronaut")[:96, :96] * 255).astype(np.uint8)).save(p)
+    _, _, metrics = client.predict(image=handle_file(str(p)), sigma=0, api_name="/denoise_photo")
+    assert metrics["model"] == "photo-real" and "photo-real" in metrics and "already noisy" in metrics["why"]
+    _, _, metrics = client.predict(image=handle_file(str(p)), sigma=25, api_name="/denoise_photo")
+    assert metrics["model"] == "photo" and "σ 25/255" in metrics["why"]

@@ -111,3 +111,17 @@ def test_cache_write_is_atomic_under_a_concurrent_reader(tmp_path):
     for w in writers:
         w.join()
     assert not partial, f"{len(partial)} partial reads"
+
+
+def test_a_mixed_crowd_never_runs_more_than_the_cores(app_url, tmp_path):
+    """8 clients mixing six endpoints: every one answers, and the CPU-bound calls running at
+    once (ui.context.RUNNING, what /server_load reports) never exceed the core count, while
+    more than one did run at once (so the bound was tested, not idle)."""
+    from benchmarks.budget import crowd
+    from ui.context import CORES, RUNNING
+
+    RUNNING.peak = 0
+    r = crowd(app_url, 8, tmp_path)
+    assert r["error_count"] == 0, r["errors"]
+    assert r["peak_running"] == RUNNING.peak
+    assert 2 <= RUNNING.peak <= CORES or CORES == 1

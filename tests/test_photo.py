@@ -70,3 +70,24 @@ def test_bad_photo_inputs(photo):
         photo.denoise(np.zeros((8, 8, 2)))
     with pytest.raises(ValueError, match="sigma"):
         photo.denoise(np.zeros((8, 8, 3)), sigma=float("nan"))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 300), (8, 8), (8, 8, 3), (20, 40, 3)])
+def test_bm3d_answers_on_images_smaller_than_its_blocks(shape):
+    """bm3d refuses images under its block size and ended the whole process at 8×8: padded."""
+    from dae.baselines import bm3d
+
+    x = np.random.default_rng(0).random(shape).astype(np.float32)
+    assert bm3d(x, 0.1).shape == shape
+
+
+def test_bm3d_is_skipped_on_photos_it_cannot_finish_in_time():
+    from dae import corrupt, service
+
+    lab = service.Lab()
+    big = np.random.default_rng(0).random((200, 200, 3)).astype(np.float32)
+    r = lab.photo(big, corrupt.gaussian(0.1, clip=False), 0, ["BM3D", "NL-means"])
+    assert [p.name for p in r.panels] == ["photo", "NL-means"] and "BM3D was skipped" in r.notice
+    small = big[:100, :100]
+    r = lab.photo(small, corrupt.gaussian(0.1, clip=False), 0, ["BM3D"])
+    assert [p.name for p in r.panels] == ["photo", "BM3D"] and not r.notice

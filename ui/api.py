@@ -33,7 +33,8 @@ def denoise_photo(ctx: Context, image, sigma=25.0, blur=0.0, clip=False, seed=0,
     if not image:
         raise gr.Error("No file arrived.")
     r = photos.result(ctx, image, None, sigma, blur, clip, seed, baselines)
-    return images.to_uint8(r.noisy.image), images.to_uint8(r.panels[0].image), {**r.metrics(), "notice": r.notice}
+    return (images.to_uint8(r.noisy.image), images.to_uint8(r.panels[0].image),
+            {**r.metrics(), "model": r.panels[0].name, "why": r.why, "notice": r.notice})
 
 
 def build(ctx: Context) -> None:

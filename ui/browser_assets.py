@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from dae.inference import WEIGHTS_DIR, export_status
 from dae.registry import MODELS, digit_models
+from dae.training import card_problem
 
 UI_DIR = Path(__file__).resolve().parent
 MODULE = UI_DIR / "digits_browser.js"
@@ -57,6 +58,8 @@ def model_entries(weights_dir: str | Path | None = None, root: str = "") -> dict
     out = {}
     for name in digit_models():
         lite, why = export_status(name, weights_dir)
+        if problem := card_problem(name, weights_dir):  # the server lists it as unavailable too
+            lite, why = None, problem
         entry: dict = {"has_latent": MODELS[name].has_latent}
         if lite is None:
             entry.update(browser=False, why=why)
