@@ -63,6 +63,11 @@ def bm3d(img: np.ndarray, sigma: float | None = None) -> np.ndarray:
 BM3D_MIN_SIDE = 32
 
 
+def bm3d_pixels(img: np.ndarray) -> int:
+    """The pixels :func:`bm3d` works on (small sides mirrored out to ``BM3D_MIN_SIDE``): its cost."""
+    return max(img.shape[0], BM3D_MIN_SIDE) * max(img.shape[1], BM3D_MIN_SIDE)
+
+
 DIGIT_BASELINES: dict[str, Callable] = {
     "gaussian filter": gaussian_filter,
     "median filter": median_filter,

@@ -246,11 +246,12 @@ class PhotoDenoiser:
     multiple = 4  # two stride-2 down-samplings
     tile = 512
     margin = 32
+    channels = 4  # the network's input: RGB and the σ map
 
     def __init__(self, name: str, model: keras.Model):
         self.name, self.model, self.spec = name, model, spec(name)
         net = fold_batchnorm(model)
-        sig = [tf.TensorSpec([None, None, None, 4], tf.float32)]
+        sig = [tf.TensorSpec([None, None, None, self.channels], tf.float32)]
         self._run = tf.function(lambda x: net(x, training=False), input_signature=sig)
 
     def denoise(self, images, sigma: float | None = None) -> np.ndarray:
@@ -280,11 +281,16 @@ class PhotoDenoiser:
     def _whole(self, rgb: np.ndarray, sigma: float) -> np.ndarray:
         """Run the network on one piece, padding by mirroring to a multiple of 4 (≥ 16)."""
         h, w, _ = rgb.shape
-        ph = max(-h % self.multiple, 16 - h)
-        pw = max(-w % self.multiple, 16 - w)
-        x = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="symmetric")
+        x = self._padded(rgb)
         inp = np.concatenate([x, np.full(x.shape[:2] + (1,), sigma, np.float32)], -1)
         return self._run(tf.constant(inp[None])).numpy()[0, :h, :w]
+
+    def _padded(self, rgb: np.ndarray) -> np.ndarray:
+        """Mirrored out to a multiple of 4 and at least 16 a side, what the U-Net takes."""
+        h, w, _ = rgb.shape
+        ph = max(-h % self.multiple, 16 - h)
+        pw = max(-w % self.multiple, 16 - w)
+        return np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="symmetric")
 
     def warm(self) -> None:
         self.denoise(np.zeros((64, 64, 3), np.float32), sigma=0.1)
@@ -319,11 +325,7 @@ class BlindPhotoDenoiser(PhotoDenoiser):
     """A photo model that needs no σ (``photo-real``): it estimates a noise-level map per
     pixel itself, and :meth:`denoise_with_map` returns that map beside the photo."""
 
-    def __init__(self, name: str, model: keras.Model):
-        self.name, self.model, self.spec = name, model, spec(name)
-        net = fold_batchnorm(model)
-        sig = [tf.TensorSpec([None, None, None, 3], tf.float32)]
-        self._run = tf.function(lambda x: net(x, training=False), input_signature=sig)
+    channels = 3  # RGB alone: the network draws its own σ map
 
     def denoise(self, images, sigma: float | None = None) -> np.ndarray:
         """Return the clean estimate, float32 in [0, 1], shaped like ``images``; ``sigma`` is
@@ -347,10 +349,7 @@ class BlindPhotoDenoiser(PhotoDenoiser):
     def _whole_with_map(self, rgb: np.ndarray) -> np.ndarray:
         """The network on one piece: clean RGB and the noise map as a fourth channel."""
         h, w, _ = rgb.shape
-        ph = max(-h % self.multiple, 16 - h)
-        pw = max(-w % self.multiple, 16 - w)
-        x = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="symmetric")
-        out = self._run(tf.constant(x[None]))
+        out = self._run(tf.constant(self._padded(rgb)[None]))
         return np.concatenate([out["clean"].numpy()[0], out["noise_map"].numpy()[0]], -1)[:h, :w]
 
     def _whole(self, rgb: np.ndarray, sigma: float) -> np.ndarray:

@@ -141,7 +141,7 @@ class Lab:
         notices = [f"Downscaled from {w}×{h} to {img.shape[1]}×{img.shape[0]} to stay under "
                    f"{max_pixels / 1e6:g} megapixels."] if scaled else []
         for name in extra:
-            if name == "BM3D" and img.shape[0] * img.shape[1] > BM3D_MAX_PIXELS:
+            if name == "BM3D" and baselines.bm3d_pixels(img) > BM3D_MAX_PIXELS:
                 side = round(BM3D_MAX_PIXELS ** 0.5)
                 notices.append(f"BM3D was skipped: on this server it runs on photos of up to {BM3D_MAX_PIXELS:,} "
                                f"pixels ({side}×{side}), which it denoises in a few seconds; this one is "
