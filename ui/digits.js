@@ -209,6 +209,8 @@ window.daeDigits = {
   /** Called by every change of the tab's inputs (ui/digits.py's DISPATCH). */
   changed(values) {
     state.last = values;
+    // the Inside tab's 2-D map follows the digit and its corruption (ui/inside_browser.js)
+    window.dispatchEvent(new CustomEvent("dae:digits", { detail: values }));
     const onServer = state.mode !== "browser" || serverOnlyReason(values[7]);
     if (onServer) {
       state.drawn = ""; // the server's strip replaces ours
