@@ -147,3 +147,53 @@ def test_leaving_early_stops_the_training_and_frees_the_lock():
 def test_bad_epochs_are_refused(bad):
     with pytest.raises(ValueError, match="epochs"):
         live.check_epochs(bad)
+
+
+# --- the 2-D code (dense-2d) ----------------------------------------------------------------
+
+MAP_2D = "dense-2d"
+
+
+@pytest.fixture(scope="module")
+def map2d():
+    x, y = data.gallery()
+    return latent.build_maps({MAP_2D: dae.load(MAP_2D).model}, x, y)[MAP_2D]
+
+
+def test_a_2d_code_is_its_own_map_and_a_point_decodes_exactly(map2d, digits):
+    assert map2d.projection == "none" and map2d.way_back == "exact" and map2d.latent_dim == 2
+    np.testing.assert_array_equal(map2d.points, map2d.codes)
+    x, y = map2d.points[17]
+    np.testing.assert_array_equal(map2d.code_at(x, y), [x, y])
+    np.testing.assert_allclose(map2d.decode_point(x, y), map2d.decode(map2d.codes[17:18])[0], atol=1e-6)
+    own = dae.load(MAP_2D).model(digits[:20], training=False).numpy()[..., 0]
+    np.testing.assert_allclose(map2d.decode(map2d.encode(digits[:20])), own, atol=1e-5)
+    with pytest.raises(ValueError, match="off the"):
+        map2d.decode_point(map2d.extent.x1 + 1, 0.0)
+
+
+def test_the_2d_denoiser_sends_a_noisy_code_back_towards_the_clean_one(map2d, digits):
+    """The journey's claim for the 2-D model, over the 200 held-out digits at σ 0.5: on average
+    enc(dec(enc(noisy))) lies closer to enc(clean) than enc(noisy) does (here the code is the map)."""
+    j = [map2d.journey(d, corrupt.gaussian(0.5), seed=i) for i, d in enumerate(digits)]
+    noisy, denoised = np.mean([s.noisy_distance for s in j]), np.mean([s.denoised_distance for s in j])
+    closer = np.mean([s.denoised_distance < s.noisy_distance for s in j])
+    print(f"{MAP_2D}: mean distance to the clean code over {len(j)} digits: noisy {noisy:.3f}, "
+          f"denoised {denoised:.3f} (ratio {denoised / noisy:.2f}; closer for {closer:.1%})")
+    assert denoised < noisy
+
+
+def test_the_2d_code_separates_the_classes_better_than_the_dense_lda_map(map2d, maps):
+    """Held-out kNN accuracy (k = 10, 5-fold) of the 5,000 gallery digits in each map."""
+    ours = latent.knn_accuracy(map2d.codes, map2d.labels)
+    lda = {n: latent.knn_accuracy(maps[n].codes, maps[n].labels, "lda") for n in BOTTLENECK}
+    print(f"kNN accuracy: {MAP_2D} code {ours:.4f}; LDA maps " + ", ".join(f"{n} {v:.4f}" for n, v in lda.items()))
+    assert ours > lda["dense"]
+
+
+def test_the_2d_models_halves_are_current_exports():
+    from dae.inference import halves_status
+
+    halves, why = halves_status(MAP_2D, WEIGHTS_DIR)
+    assert halves is not None, why
+    assert set(halves) == {"encoder", "decoder"}
