@@ -42,6 +42,7 @@ from . import corrupt
 
 LATENT_LAYER = "latent"
 MAP_MARGIN = 0.08  # the map extends this fraction of the codes' spread beyond them on each side
+SHOWN_LO, SHOWN_HI = 0.5, 99.5  # a 2-D code's map: the percentiles of the codes it spans (per axis)
 MAX_STEPS = 32  # interpolation steps one request may ask for
 NEIGHBOURS = 16  # gallery codes averaged to decode a map point
 PROJECTIONS = ("none", "lda", "pca")
@@ -117,7 +118,10 @@ class LatentMap:
                           LinearDiscriminantAnalysis(n_components=2).fit(self.codes, self.labels)
                           if projection == "lda" else PCA(n_components=2, random_state=0).fit(self.codes))
         self.points = self.to_map(self.codes)
-        lo, hi = self.points.min(0), self.points.max(0)
+        # A 2-D code has a few far outliers (a linear code is unbounded) that would squeeze the
+        # clusters into a corner: its map shows the middle 99 % of the codes on each axis.
+        lo, hi = ((self.points.min(0), self.points.max(0)) if projection != "none" else
+                  np.percentile(self.points, [SHOWN_LO, SHOWN_HI], axis=0).astype(np.float32))
         pad = (hi - lo) * MAP_MARGIN
         self.extent = Extent(float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
 

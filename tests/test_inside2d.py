@@ -190,3 +190,14 @@ def test_map_decoded_digit_and_journey_on_one_screen(browser, app_url):
                 b = page.locator(sel).bounding_box()
                 assert b and b["y"] >= 0 and b["y"] + b["height"] <= height, (sel, b)
         page.close()
+
+
+def test_the_browser_interpolates_between_two_map_points_as_dae_latent_does(bare, space):
+    a, b = space.points[5].tolist(), space.points[4000].tolist()
+    got = bare.evaluate("""async ([a, b]) => { const r = await daeInsideMap.interpolate(a, b, 8);
+        return [pack(r.decoded), pack(r.crossfade)]; }""", [a, b])
+    decoded, fade = _unpack(got[0], (8, 28, 28)), _unpack(got[1], (8, 28, 28))
+    t = np.linspace(0, 1, 8, dtype=np.float32)[:, None]
+    ref = space.decode((1 - t) * np.float32(a) + t * np.float32(b))
+    assert np.abs(decoded - ref).max() <= 5e-3
+    assert np.abs(fade - latent.crossfade(ref[0], ref[-1], 8)).max() <= 5e-3

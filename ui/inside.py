@@ -101,12 +101,15 @@ def decode_click(ctx: Context, model: str, evt: gr.SelectData) -> str:
 
 # --- the 2-D map, drawn in the browser ------------------------------------------------------
 
+INTERP_STEPS = 8  # the 2-D map's interpolation, as the projection maps' below
+
 def map2d_html(name: str, space: latent.LatentMap) -> str:
     """The 2-D map's markup; ``ui/inside_browser.js`` draws into its canvases."""
     legend = "".join(f'<li><i style="background:{c}"></i>{k}</li>' for k, c in enumerate(PALETTE))
     digit = lambda key, cap: (f'<figure class="map2d-small"><canvas id="map2d-{key}" width="28" height="28">'  # noqa: E731
                               f'</canvas><figcaption>{cap}</figcaption></figure>')
-    return (f'<div id="map2d" class="map2d" data-model="{html.escape(name)}" data-palette=\'{json.dumps(PALETTE)}\'>'
+    return (f'<div id="map2d" class="map2d" data-model="{html.escape(name)}" '
+            f'data-palette=\'{json.dumps(PALETTE)}\' data-steps="{INTERP_STEPS}">'
             f'<div class="map2d-plot"><canvas id="map2d-canvas" role="img" aria-label="{html.escape(name)}: '
             f'the 2-number codes of 5,000 held-out digits, coloured by class"></canvas>'
             f'<ul class="map2d-legend" aria-label="digit classes">{legend}'
@@ -117,7 +120,11 @@ def map2d_html(name: str, space: latent.LatentMap) -> str:
             f'decoder draws the digit at that very code.</figcaption></figure>'
             f'<div class="map2d-journey">{digit("clean", "clean ○")}{digit("noisy", "noisy ✕")}'
             f'{digit("denoised", "denoised →")}</div><p id="map2d-dist"></p>'
-            f'<p id="map2d-source" data-source="loading">loading the decoder into your browser…</p></div></div>')
+            f'<p id="map2d-source" data-source="loading">loading the decoder into your browser…</p></div>'
+            f'<div class="map2d-interp" id="map2d-interp"><p class="inside-hint">Interpolation: <b>click two '
+            f'points</b> of the map (A, then B): {INTERP_STEPS} digits decoded along the straight line between '
+            f'them, above the pixel cross-fade of its two ends, (1 − t)·A + t·B.</p>'
+            f'<div class="map2d-row" id="map2d-line"></div><div class="map2d-row" id="map2d-fade"></div></div></div>')
 
 
 # --- interpolation ---------------------------------------------------------------------------

@@ -17,6 +17,8 @@
 //   await daeInsideMap.decode(x, y)       -> Float32Array(784): the decoder at that code
 //   await daeInsideMap.encode(image)      -> Float32Array(2)
 //   await daeInsideMap.journey(clean, noisy) -> {clean, noisy, denoised: codes, image: denoised digit}
+//   await daeInsideMap.interpolate(a, b, steps) -> {decoded, crossfade}: steps digits each, from code
+//                                         a to code b (a click on the map pins A, the next B)
 //   daeInsideMap.current                  {values, points: {clean, noisy, denoised}} on screen
 //   daeInsideMap.stats                    {hover: [ms], journey: [ms]}: pointer event → digit drawn,
 //                                         controls' change → markers drawn
@@ -33,6 +35,7 @@ const state = {
   images: null,
   el: null, layer: null, colours: "", why: "",
   busy: false, pendingHover: null, pendingJourney: false,
+  pins: [], // the interpolation's ends, A and B, clicked on the map
   stats: { hover: [], journey: [] },
 };
 
@@ -84,6 +87,22 @@ async function journey(clean, noisy) {
   return { clean: c, noisy: n, denoised: d, image };
 }
 
+/** Decoded steps along the straight line from code a to code b (both ends included), and the
+ * pixel cross-fade (1 − t)·dec(a) + t·dec(b): dae.latent.crossfade of the two decoded ends. */
+async function interpolate(a, b, steps = 8) {
+  const decoded = [];
+  for (let i = 0; i < steps; i++) {
+    const t = i / (steps - 1);
+    decoded.push(await decode((1 - t) * a[0] + t * b[0], (1 - t) * a[1] + t * b[1]));
+  }
+  const [da, db] = [decoded[0], decoded[steps - 1]];
+  const crossfade = decoded.map((_, i) => {
+    const t = i / (steps - 1);
+    return Float32Array.from(da, (v, k) => Math.fround((1 - t) * v) + Math.fround(t * db[k]));
+  });
+  return { decoded, crossfade };
+}
+
 // --- drawing ---------------------------------------------------------------------------
 
 function geometry(canvas) {
@@ -130,13 +149,17 @@ function drawLayer(canvas, colours) {
   const palette = JSON.parse(state.el.dataset.palette);
   const { x, y, label } = state.codes;
   const r = Math.max(1.2, Math.min(2.2, (plot.r - plot.l) / 300));
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.l, plot.t, plot.r - plot.l, plot.b - plot.t);
+  ctx.clip(); // the map spans the middle 99 % of the codes (dae.latent): the few far ones are cut
   ctx.globalAlpha = 0.6;
   for (let i = 0; i < x.length; i++) {
     const [px, py] = g.toPx(x[i], y[i]);
     ctx.fillStyle = palette[label[i]];
     ctx.fillRect(px - r, py - r, 2 * r, 2 * r);
   }
-  ctx.globalAlpha = 1;
+  ctx.restore();
   ctx.strokeStyle = colours.grid;
   ctx.lineWidth = 1;
   ctx.strokeRect(plot.l, plot.t, plot.r - plot.l, plot.b - plot.t);
@@ -213,6 +236,19 @@ function paint(hover = state.hoverAt) {
       ctx.stroke();
     }
   }
+  if (state.pins.length) {
+    const px = state.pins.map((p) => g.toPx(...p));
+    ctx.strokeStyle = colours.fg;
+    ctx.fillStyle = colours.fg;
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([5, 4]);
+    if (px.length === 2) { ctx.beginPath(); ctx.moveTo(...px[0]); ctx.lineTo(...px[1]); ctx.stroke(); }
+    ctx.setLineDash([]);
+    ctx.font = "bold 13px sans-serif";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "bottom";
+    px.forEach(([x, y], i) => { ctx.fillRect(x - 3, y - 3, 6, 6); ctx.fillText("AB"[i], x + 5, y - 3); });
+  }
   if (hover) {
     const [hx, hy] = g.toPx(...hover);
     ctx.strokeStyle = colours.fg;
@@ -255,6 +291,40 @@ function onPointer(e) {
     state.busy = true;
     hoverLoop().catch((err) => console.warn("2-D decode failed:", err)).finally(() => { state.busy = false; });
   }
+}
+
+async function onClick(e) {
+  if (!state.decoder) return;
+  const canvas = e.currentTarget;
+  const rect = canvas.getBoundingClientRect();
+  const at = geometry(canvas).toMap(e.clientX - rect.left, e.clientY - rect.top);
+  if (!at) return;
+  if (state.pins.length === 2) state.pins = [];
+  state.pins.push(at);
+  paint();
+  const rows = ["#map2d-line", "#map2d-fade"].map((sel) => state.el.querySelector(sel));
+  if (state.pins.length < 2) {
+    for (const r of rows) r.replaceChildren();
+    return;
+  }
+  const steps = Number(state.el.dataset.steps) || 8;
+  const { decoded, crossfade } = await interpolate(state.pins[0], state.pins[1], steps);
+  const titles = ["decoded along the line A → B", "pixel cross-fade (1 − t)·A + t·B"];
+  [decoded, crossfade].forEach((images, r) => {
+    const cells = images.map((img, i) => {
+      const fig = document.createElement("figure");
+      fig.className = "map2d-small";
+      const c = document.createElement("canvas");
+      state.lib.drawDigit(c, img);
+      const cap = document.createElement("figcaption");
+      cap.textContent = `t = ${(i / (steps - 1)).toFixed(2)}`;
+      fig.append(c, cap);
+      return fig;
+    });
+    const h = document.createElement("h4");
+    h.textContent = titles[r];
+    rows[r].replaceChildren(h, ...cells);
+  });
 }
 
 function setSource(text, source) {
@@ -316,6 +386,7 @@ function attach(el) {
   state.layer = null;
   const canvas = el.querySelector("#map2d-canvas");
   canvas.addEventListener("pointermove", onPointer);
+  canvas.addEventListener("click", (e) => onClick(e).catch((err) => console.warn("2-D interpolation failed:", err)));
   canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture?.(e.pointerId); onPointer(e); });
   new ResizeObserver(() => paint()).observe(canvas);
   ready.then(() => {
@@ -344,6 +415,7 @@ window.daeInsideMap = {
   decode: async (x, y) => { await ready; return decode(x, y); },
   encode: async (image) => { await ready; return encode(image); },
   journey: async (clean, noisy) => { await ready; return journey(clean, noisy); },
+  interpolate: async (a, b, steps = 8) => { await ready; return interpolate(a, b, steps); },
   get current() { return { values: state.shown ?? null, points: state.points }; },
   stats: state.stats,
   get why() { return state.why; },
