@@ -151,22 +151,41 @@ def test_hovering_decodes_in_the_browser_with_no_request(browser, app_url):
     page.close()
 
 
-def test_sigma_on_the_digits_tab_moves_the_noisy_code_with_no_request(browser, app_url):
+def _sigma_step(page, selector):
+    n = page.evaluate("() => window.daeInsideMap.stats.journey.length")
+    page.locator(selector).focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("n => window.daeInsideMap.stats.journey.length > n", arg=n, timeout=10_000)
+
+
+def test_sigma_moves_the_noisy_code_with_no_request(browser, app_url):
+    """σ on the Digits tab: 8 steps send no request, and the Inside map shows the new ✕ (it is
+    computed when the tab shows it). The map's own σ slider: each step moves ✕ there, no request."""
     page, calls = _open(browser, app_url)
     _inside(page)
-    page.get_by_role("tab", name="Digits").click()
-    page.locator("#sigma input[type=range]").wait_for()
     start = page.evaluate("() => window.daeInsideMap.current.points.noisy")
+    page.get_by_role("tab", name="Digits").click()
     before = len(calls)
-    page.locator("#sigma input[type=range]").focus()
     for _ in range(8):
-        n = page.evaluate("() => window.daeInsideMap.stats.journey.length")
+        old = page.locator("#out-unet-wide img").get_attribute("src")
+        page.locator("#sigma input[type=range]").focus()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function("n => window.daeInsideMap.stats.journey.length > n", arg=n, timeout=10_000)
+        page.wait_for_function("old => document.querySelector('#out-unet-wide img').src !== old", arg=old,
+                               timeout=30_000)
+    assert len(calls) == before, calls[before:]
+    page.get_by_role("tab", name="Inside").click()
+    page.wait_for_function("() => Math.abs(window.daeInsideMap.current.values[2] - 0.58) < 1e-9", timeout=30_000)
+    moved = page.evaluate("() => window.daeInsideMap.current.points.noisy")
+    assert np.hypot(*np.subtract(moved, start)) > 1e-3
+    assert page.locator("#map2d-sigma-value").inner_text() == "0.58"
+    page.wait_for_timeout(500)  # the tab's own opening request (the projection map) has gone
+    before = len(calls)
+    for _ in range(5):
+        _sigma_step(page, "#map2d-sigma")
     assert len(calls) == before, calls[before:]
     cur = page.evaluate("() => window.daeInsideMap.current")
-    assert abs(cur["values"][2] - 0.58) < 1e-9
-    assert np.hypot(*np.subtract(cur["points"]["noisy"], start)) > 1e-3
+    assert abs(cur["values"][2] - 0.63) < 1e-9
+    assert np.hypot(*np.subtract(cur["points"]["noisy"], moved)) > 1e-3
     page.close()
 
 

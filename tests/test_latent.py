@@ -197,3 +197,28 @@ def test_the_2d_models_halves_are_current_exports():
     halves, why = halves_status(MAP_2D, WEIGHTS_DIR)
     assert halves is not None, why
     assert set(halves) == {"encoder", "decoder"}
+
+
+def test_export_writes_the_2d_halves_and_they_compute_the_keras_halves(tmp_path, map2d):
+    """`python -m dae export` (in-process) on the .keras file alone: the card's inference entry
+    names both halves, halves_status vouches for them, and each float32 graph computes its
+    Keras half."""
+    import shutil
+
+    import tensorflow as tf
+
+    from dae.__main__ import export
+    from dae.inference import halves_status
+
+    for ext in (".keras", ".json"):
+        shutil.copy(WEIGHTS_DIR / f"{MAP_2D}{ext}", tmp_path / f"{MAP_2D}{ext}")
+    export([MAP_2D], tmp_path)
+    halves, why = halves_status(MAP_2D, tmp_path)
+    assert halves is not None, why
+    code = map2d.codes[:1]
+    run = tf.lite.Interpreter(model_path=str(halves["decoder"]))
+    run.allocate_tensors()
+    run.set_tensor(run.get_input_details()[0]["index"], code.astype(np.float32))
+    run.invoke()
+    out = run.get_tensor(run.get_output_details()[0]["index"]).reshape(28, 28)
+    np.testing.assert_allclose(out, map2d.decode(code)[0], atol=1e-5)

@@ -6,7 +6,8 @@
 // screen) runs the model's decoder half (weights/<name>.decoder.tflite, float32) through
 // LiteRT.js on the very point under the pointer: no request. The Digits tab's digit and
 // corruption (window "dae:digits" events from ui/digits.js, on every change and every σ/blur
-// drag step) give the journey: the clean code ○ = enc(clean), the noisy code × = enc(noisy),
+// drag step; the map's own σ slider too) give the journey, computed when the map is on screen
+// (a change made on the Digits tab is computed when the Inside tab shows it): the clean code ○ = enc(clean), the noisy code × = enc(noisy),
 // and → the code of the denoised digit, enc(dec(enc(noisy))), as dae.latent.LatentMap.journey
 // computes it; the noise is the page's own generator (ui/digits_browser.js corrupt).
 // dae/latent.py is the reference; tests/test_inside2d.py holds this file to it.
@@ -20,8 +21,10 @@
 //   await daeInsideMap.interpolate(a, b, steps) -> {decoded, crossfade}: steps digits each, from code
 //                                         a to code b (a click on the map pins A, the next B)
 //   daeInsideMap.current                  {values, points: {clean, noisy, denoised}} on screen
-//   daeInsideMap.stats                    {hover: [ms], journey: [ms]}: pointer event → digit drawn,
-//                                         controls' change → markers drawn
+//   daeInsideMap.stats                    {hover, hoverEvent, journey, decode: [ms]}: pointer handler →
+//                                         digit drawn, the event's time stamp → drawn (Chromium
+//                                         aligns pointer events to frames), a change → markers
+//                                         drawn, one decoder call
 //   daeInsideMap.why                      why the map cannot decode here ("" when it can)
 
 const A = window.daeInside;
@@ -31,12 +34,14 @@ const MARGIN = { left: 40, right: 10, top: 10, bottom: 30 }; // CSS pixels aroun
 const state = {
   name: null, entry: null, lib: null, encoder: null, decoder: null, codes: null,
   values: null, // the Digits tab's latest values: [cleanB64, noise, level, blur, mean, clip, seed, …]
+  localSigma: null, // the map's own σ slider, once moved (until the Digits tab's changes again)
   points: null, // the journey's three codes on screen
   images: null,
   el: null, layer: null, colours: "", why: "",
   busy: false, pendingHover: null, pendingJourney: false,
   pins: [], // the interpolation's ends, A and B, clicked on the map
-  stats: { hover: [], journey: [] },
+  stats: { hover: [], hoverEvent: [], journey: [], decode: [] },
+  dirty: false, // the journey's values changed while the map was hidden: recompute when it shows
 };
 
 function decodeB64(b64) {
@@ -73,8 +78,10 @@ ready.catch(() => {}); // reported on the page (attach) and through daeInsideMap
 
 const encode = (image) => state.lib.runGraph(state.encoder, image);
 const decode = async (x, y) => {
+  const t0 = performance.now();
   const out = await state.lib.runGraph(state.decoder, Float32Array.of(x, y));
   for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, out[i]));
+  state.stats.decode.push(performance.now() - t0);
   return out;
 };
 
@@ -204,8 +211,8 @@ function arrow(ctx, [ax, ay], [bx, by]) {
   ctx.fill();
 }
 
-/** Compose: the layer, then the journey's markers, then the pointer's ring. */
-function paint(hover = state.hoverAt) {
+/** Compose: the layer, then the journey's markers and the interpolation's ends. */
+function paint() {
   const canvas = state.el?.querySelector("#map2d-canvas");
   if (!canvas || !state.codes || !canvas.clientWidth) return;
   const colours = themeColours(state.el);
@@ -249,14 +256,6 @@ function paint(hover = state.hoverAt) {
     ctx.textBaseline = "bottom";
     px.forEach(([x, y], i) => { ctx.fillRect(x - 3, y - 3, 6, 6); ctx.fillText("AB"[i], x + 5, y - 3); });
   }
-  if (hover) {
-    const [hx, hy] = g.toPx(...hover);
-    ctx.strokeStyle = colours.fg;
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    ctx.arc(hx, hy, 5, 0, 2 * Math.PI);
-    ctx.stroke();
-  }
 }
 
 // --- events ----------------------------------------------------------------------------
@@ -271,12 +270,13 @@ async function showDecoded(x, y, where) {
 
 async function hoverLoop() {
   while (state.pendingHover) {
-    const { x, y, t0 } = state.pendingHover;
+    const { x, y, t0, tEvent } = state.pendingHover;
     state.pendingHover = null;
     await showDecoded(x, y, "");
-    state.hoverAt = [x, y];
-    paint();
-    state.stats.hover.push(performance.now() - t0);
+    state.hoverAt = [x, y]; // the pointer itself (a crosshair) marks the point: nothing to repaint
+    const now = performance.now();
+    state.stats.hover.push(now - t0);
+    state.stats.hoverEvent.push(now - tEvent);
   }
 }
 
@@ -286,7 +286,7 @@ function onPointer(e) {
   const rect = canvas.getBoundingClientRect();
   const at = geometry(canvas).toMap(e.clientX - rect.left, e.clientY - rect.top);
   if (!at) return;
-  state.pendingHover = { x: at[0], y: at[1], t0: e.timeStamp };
+  state.pendingHover = { x: at[0], y: at[1], t0: performance.now(), tEvent: e.timeStamp };
   if (!state.busy) { // one decode at a time; a move during it replaces the pending point
     state.busy = true;
     hoverLoop().catch((err) => console.warn("2-D decode failed:", err)).finally(() => { state.busy = false; });
@@ -344,8 +344,17 @@ async function updateJourney() {
   try {
     do {
       state.pendingJourney = false;
-      const values = state.values ?? JSON.parse(document.querySelector("#panels .dae-strip")?.dataset.state ?? "null");
-      if (!values || !state.decoder) return;
+      const base = state.values ?? JSON.parse(document.querySelector("#panels .dae-strip")?.dataset.state ?? "null");
+      if (!base || !state.decoder) return;
+      if (!visible()) { // on the Digits tab: nothing to see, so the σ step there pays nothing
+        state.dirty = true;
+        return;
+      }
+      state.dirty = false;
+      const values = [...base];
+      const local = state.el.querySelector("#map2d-sigma");
+      if (local && state.localSigma !== null) values[2] = state.localSigma;
+      if (local) syncSlider(local, values[2]);
       const t0 = performance.now();
       const [b64, noise, level, blur, mean, clip, seed] = values;
       const clean = decodeB64(b64);
@@ -364,6 +373,17 @@ async function updateJourney() {
   } finally {
     state.journeyRunning = false;
   }
+}
+
+function visible() {
+  const c = state.el?.querySelector("#map2d-canvas");
+  return !!(c && c.isConnected && c.clientWidth);
+}
+
+function syncSlider(input, level) {
+  input.value = String(level);
+  const out = state.el.querySelector("#map2d-sigma-value");
+  if (out) out.textContent = Number(level).toFixed(2);
 }
 
 function drawJourney(j) {
@@ -388,7 +408,13 @@ function attach(el) {
   canvas.addEventListener("pointermove", onPointer);
   canvas.addEventListener("click", (e) => onClick(e).catch((err) => console.warn("2-D interpolation failed:", err)));
   canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture?.(e.pointerId); onPointer(e); });
-  new ResizeObserver(() => paint()).observe(canvas);
+  new ResizeObserver(() => { paint(); if (state.dirty) updateJourney(); }).observe(canvas);
+  // σ for this map alone (a plain range input: no Gradio event, no request); the Digits tab's
+  // σ sets it again whenever it moves
+  el.querySelector("#map2d-sigma")?.addEventListener("input", (e) => {
+    state.localSigma = parseFloat(e.target.value);
+    updateJourney();
+  });
   ready.then(() => {
     setSource(`computed in your browser: ${state.name}'s decoder and encoder (LiteRT.js), no request while you hover`, "browser");
     paint();
@@ -397,7 +423,10 @@ function attach(el) {
 }
 
 window.addEventListener("dae:digits", (e) => {
+  // a σ drag step arrives twice (the range input's own event, then Gradio's change): once is enough
+  if (state.values && JSON.stringify(e.detail) === JSON.stringify(state.values)) return;
   state.values = e.detail;
+  state.localSigma = null; // the Digits tab's σ again
   ready.then(updateJourney, () => {});
 });
 
