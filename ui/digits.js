@@ -1,4 +1,4 @@
-// The Digits tab's switch between the server and the visitor's browser (issue #21).
+// The Digits tab's switch between the server and the visitor's browser.
 //
 // Every change of the tab's inputs (digit, noise kind, level, blur, mean, clip, seed, the
 // ticked methods, error maps) reaches window.daeDigits.changed(values) first, in the page, with

@@ -1,4 +1,4 @@
-// The Digits tab's in-browser path (issue #21): corruption, the five digit models (LiteRT.js on
+// The Digits tab's in-browser path: corruption, the five digit models (LiteRT.js on
 // the very weights/<name>.tflite files the server runs), PSNR and SSIM, all in the visitor's
 // browser. The server stays the reference and the fallback: dae/corrupt.py and dae/metrics.py
 // are what this file copies, and tests/test_browser_parity.py holds it to them in Chromium.
