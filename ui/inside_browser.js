@@ -6,10 +6,12 @@
 // screen) runs the model's decoder half (weights/<name>.decoder.tflite, float32) through
 // LiteRT.js on the very point under the pointer: no request. The Digits tab's digit and
 // corruption (window "dae:digits" events from ui/digits.js, on every change and every σ/blur
-// drag step; the map's own σ slider too) give the journey, computed when the map is on screen
-// (a change made on the Digits tab is computed when the Inside tab shows it): the clean code ○ = enc(clean), the noisy code × = enc(noisy),
-// and → the code of the denoised digit, enc(dec(enc(noisy))), as dae.latent.LatentMap.journey
-// computes it; the noise is the page's own generator (ui/digits_browser.js corrupt).
+// drag step) and the map's own σ slider give the journey: the clean code ○ = enc(clean), the
+// noisy code × = enc(noisy), and → the code of the denoised digit, enc(dec(enc(noisy))), as
+// dae.latent.LatentMap.journey computes it; the noise is the page's own generator
+// (ui/digits_browser.js corrupt). It is computed while the map is on screen: a change made on
+// the Digits tab is computed when the Inside tab shows the map. A click pins an interpolation
+// end (A, then B).
 // dae/latent.py is the reference; tests/test_inside2d.py holds this file to it.
 //
 // On the page: window.daeInside (ui/inside_assets.manifest), the markup of ui/inside.py's
