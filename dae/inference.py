@@ -121,15 +121,23 @@ def halves_flatbuffers(model: keras.Model) -> dict[str, bytes]:
 
 def halves_status(name: str, weights_dir: str | Path) -> tuple[dict[str, Path] | None, str]:
     """``({"encoder": path, "decoder": path}, "")`` when both ``<name>.<half>.tflite`` files
-    were exported from this very ``.keras`` file (with ``<name>.tflite``, whose card entry
-    records its sha256: :func:`export_status`), else ``(None, why)``."""
+    were exported from this very ``.keras`` file, together with ``<name>.tflite``
+    (:func:`export_status`), and are the bytes the card records (``inference.halves``), else
+    ``(None, why)``."""
     lite, why = export_status(name, weights_dir)
     if lite is None:
         return None, why
+    redo = f"run `python -m dae export --model {name}` to rewrite them"
+    try:
+        recorded = json.loads((Path(weights_dir) / f"{name}.json").read_text())["inference"]["halves"]
+    except (ValueError, KeyError, TypeError):
+        return None, f"{name}.json records no encoder/decoder halves; {redo}"
     paths = {h: Path(weights_dir) / f"{name}.{h}.tflite" for h in HALVES}
-    missing = [p.name for p in paths.values() if not p.is_file()]
-    if missing:
-        return None, f"{', '.join(missing)} missing; run `python -m dae export --model {name}` to rewrite them"
+    for h, p in paths.items():
+        if not p.is_file():
+            return None, f"{p.name} is missing; {redo}"
+        if recorded.get(h, {}).get("sha256") != _sha256(p):
+            return None, f"{p.name} does not match the sha256 {name}.json records; {redo}"
     return paths, ""
 
 
@@ -147,13 +155,14 @@ def export_lite(name: str, model: keras.Model, weights_dir: str | Path) -> dict:
     out = weights_dir / f"{name}.tflite"
     out.write_bytes(lite_flatbuffer(name, model))
     entry = {"file": out.name, "format": LITE_FORMAT, "tensorflow": tf.__version__,
-             "from_keras_sha256": _sha256(weights_dir / f"{name}.keras")}
+             "from_keras_sha256": _sha256(weights_dir / f"{name}.keras"), "sha256": _sha256(out)}
     if spec(name).code_is_map:  # the browser's map: its encoder and decoder, each on its own
-        files = {}
+        halves = {"format": HALVES_FORMAT}
         for half, flat in halves_flatbuffers(model).items():
-            (weights_dir / f"{name}.{half}.tflite").write_bytes(flat)
-            files[half] = f"{name}.{half}.tflite"
-        entry["halves"] = {**files, "format": HALVES_FORMAT}
+            path = weights_dir / f"{name}.{half}.tflite"
+            path.write_bytes(flat)
+            halves[half] = {"file": path.name, "sha256": _sha256(path)}
+        entry["halves"] = halves
     return entry
 
 

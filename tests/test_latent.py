@@ -222,3 +222,20 @@ def test_export_writes_the_2d_halves_and_they_compute_the_keras_halves(tmp_path,
     run.invoke()
     out = run.get_tensor(run.get_output_details()[0]["index"]).reshape(28, 28)
     np.testing.assert_allclose(out, map2d.decode(code)[0], atol=1e-5)
+
+
+def test_a_changed_half_is_never_offered_to_the_browser(tmp_path, map2d):
+    import shutil
+
+    from dae.inference import halves_status
+    from ui import inside_assets
+
+    for f in WEIGHTS_DIR.glob(f"{MAP_2D}.*"):
+        shutil.copy(f, tmp_path / f.name)
+    assert halves_status(MAP_2D, tmp_path)[0] is not None
+    decoder = tmp_path / f"{MAP_2D}.decoder.tflite"
+    decoder.write_bytes(decoder.read_bytes()[:-1] + b"\0")
+    halves, why = halves_status(MAP_2D, tmp_path)
+    assert halves is None and "does not match the sha256" in why
+    entry = inside_assets.manifest({MAP_2D: map2d}, tmp_path, folder=tmp_path)["models"][MAP_2D]
+    assert entry == {"browser": False, "why": why}

@@ -103,6 +103,7 @@ def decode_click(ctx: Context, model: str, evt: gr.SelectData) -> str:
 
 INTERP_STEPS = 8  # the 2-D map's interpolation, as the projection maps' below
 
+
 def map2d_html(name: str, space: latent.LatentMap) -> str:
     """The 2-D map's markup; ``ui/inside_browser.js`` draws into its canvases."""
     legend = "".join(f'<li><i style="background:{c}"></i>{k}</li>' for k, c in enumerate(PALETTE))
