@@ -196,6 +196,7 @@ def test_the_map_background_follows_the_theme(browser, app_url, theme, dark):
     rgb = page.evaluate("""() => { const c = document.querySelector('#map2d-canvas');
         return Array.from(c.getContext('2d').getImageData(3, 3, 1, 1).data).slice(0, 3); }""")
     assert (sum(rgb) / 3 < 100) == dark, rgb
+    page.screenshot(path=f"/tmp/inside-{theme}.png")
     page.close()
 
 
