@@ -50,16 +50,6 @@ class Context:
         ``dense-2d`` (the one that is not a Digits tab panel)."""
         return [n for n in self.lab.models if MODELS[n].kind == "digit" and MODELS[n].has_latent]
 
-    @property
-    def projected_models(self) -> list[str]:
-        """Bottleneck models whose code needs a projection to be drawn (more than 2 numbers)."""
-        return [n for n in self.latent_models if not MODELS[n].code_is_map]
-
-    @property
-    def map_models(self) -> list[str]:
-        """Bottleneck models whose 2-number code is its own map (``dense-2d``)."""
-        return [n for n in self.latent_models if MODELS[n].code_is_map]
-
     def default_digit(self) -> np.ndarray:
         """The digit every first page load shows (28×28 float32)."""
         return self.digits[self.gallery_idx[0]]
