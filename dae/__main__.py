@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--weights", help="weights folder (default: weights/)")
     sub.add_parser("models", help="list the registered models")
     e = sub.add_parser("export", help="write <name>.tflite for digit models from their .keras weights")
-    e.add_argument("--model", nargs="+", default=digit_models(), choices=digit_models())
+    e.add_argument("--model", nargs="+", default=digit_models(every=True), choices=digit_models(every=True))
     e.add_argument("--weights", help="weights folder (default: weights/)")
     a = p.parse_args(argv)
     if a.verbose:

@@ -94,18 +94,76 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+HALVES = ("encoder", "decoder")
+HALVES_FORMAT = ("TFLite flatbuffers, float32 (not quantised: the browser's decode of a map point is held "
+                 "to the Keras decoder within 5e-3), one image or one code per call")
+
+
+def halves_flatbuffers(model: keras.Model) -> dict[str, bytes]:
+    """A 2-D-code model's encoder (image → code) and decoder (code → image) as two float32
+    TFLite graphs (:func:`dae.latent.split`), for the browser: the decoder draws any point of
+    the map, the encoder places a digit on it."""
+    from .latent import split  # scikit-learn comes with dae.latent: only the export needs it
+
+    out = {}
+    for half, net in zip(HALVES, split(model)):
+        fn = tf.function(lambda x, net=net: net(x, training=False), autograph=False)
+        concrete = fn.get_concrete_function(tf.TensorSpec([1, *net.input.shape[1:]], tf.float32))
+        absl = logging.getLogger("absl")
+        level = absl.level
+        absl.setLevel(logging.ERROR)
+        try:
+            out[half] = tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
+        finally:
+            absl.setLevel(level)
+    return out
+
+
+def halves_status(name: str, weights_dir: str | Path) -> tuple[dict[str, Path] | None, str]:
+    """``({"encoder": path, "decoder": path}, "")`` when both ``<name>.<half>.tflite`` files
+    were exported from this very ``.keras`` file, together with ``<name>.tflite``
+    (:func:`export_status`), and are the bytes the card records (``inference.halves``), else
+    ``(None, why)``."""
+    lite, why = export_status(name, weights_dir)
+    if lite is None:
+        return None, why
+    redo = f"run `python -m dae export --model {name}` to rewrite them"
+    try:
+        recorded = json.loads((Path(weights_dir) / f"{name}.json").read_text())["inference"]["halves"]
+    except (ValueError, KeyError, TypeError):
+        return None, f"{name}.json records no encoder/decoder halves; {redo}"
+    paths = {h: Path(weights_dir) / f"{name}.{h}.tflite" for h in HALVES}
+    for h, p in paths.items():
+        if not p.is_file():
+            return None, f"{p.name} is missing; {redo}"
+        if recorded.get(h, {}).get("sha256") != _sha256(p):
+            return None, f"{p.name} does not match the sha256 {name}.json records; {redo}"
+    return paths, ""
+
+
 def export_lite(name: str, model: keras.Model, weights_dir: str | Path) -> dict:
     """Write ``<name>.tflite`` beside the already-saved ``<name>.keras``; return the model
     card's ``inference`` entry, which records the ``.keras`` file it was made from so that a
     retrained model never runs a stale export.
 
     Why ship it at all: converting the five digit models takes about 1.5 s of start-up.
+    A model whose code is its map (``code_is_map``) also gets ``<name>.encoder.tflite`` and
+    ``<name>.decoder.tflite`` (:func:`halves_flatbuffers`), written in the same call, so they
+    are as current as ``<name>.tflite`` is.
     """
     weights_dir = Path(weights_dir)
     out = weights_dir / f"{name}.tflite"
     out.write_bytes(lite_flatbuffer(name, model))
-    return {"file": out.name, "format": LITE_FORMAT, "tensorflow": tf.__version__,
-            "from_keras_sha256": _sha256(weights_dir / f"{name}.keras"), "sha256": _sha256(out)}
+    entry = {"file": out.name, "format": LITE_FORMAT, "tensorflow": tf.__version__,
+             "from_keras_sha256": _sha256(weights_dir / f"{name}.keras"), "sha256": _sha256(out)}
+    if spec(name).code_is_map:  # the browser's map: its encoder and decoder, each on its own
+        halves = {"format": HALVES_FORMAT}
+        for half, flat in halves_flatbuffers(model).items():
+            path = weights_dir / f"{name}.{half}.tflite"
+            path.write_bytes(flat)
+            halves[half] = {"file": path.name, "sha256": _sha256(path)}
+        entry["halves"] = halves
+    return entry
 
 
 def export_status(name: str, weights_dir: str | Path) -> tuple[Path | None, str]:

@@ -1,13 +1,15 @@
 """Inside a bottleneck model: its encoder and decoder halves, a 2-D map of its codes,
 decoding any point of that map, and interpolation between two digits.
 
-Only ``dense`` and ``conv-latent`` have a bottleneck (a layer named ``latent``, see
+``dense``, ``conv-latent`` and ``dense-2d`` have a bottleneck (a layer named ``latent``, see
 :mod:`dae.models`); the U-Nets carry detail around theirs through skips, so no single code
 describes a digit there.
 
-The map is a linear projection to 2-D of the codes of the 5,000 gallery digits
-(:func:`dae.data.gallery`, never trained on by a shipped model), fitted once per model when
-the :class:`LatentMap` is built. Two projections, both scikit-learn:
+``dense-2d``'s code has two numbers: its map is the code itself (``projection="none"``), and
+a map point decodes exactly. For the larger codes the map is a linear projection to 2-D of
+the codes of the 5,000 gallery digits (:func:`dae.data.gallery`, never trained on by a
+shipped model), fitted once per model when the :class:`LatentMap` is built. Two
+projections, both scikit-learn:
 
 - ``"lda"`` (the app's map): linear discriminant analysis, the 2-D linear view of the code in
   which the ten classes stand furthest apart. It uses the gallery's labels to choose the
@@ -40,9 +42,10 @@ from . import corrupt, params
 
 LATENT_LAYER = "latent"
 MAP_MARGIN = 0.08  # the map extends this fraction of the codes' spread beyond them on each side
+SHOWN_LO, SHOWN_HI = 0.5, 99.5  # a 2-D code's map: the percentiles of the codes it spans (per axis)
 MAX_STEPS = int(params.STEPS.hi)  # interpolation steps one request may ask for (dae.params)
 NEIGHBOURS = 16  # gallery codes averaged to decode a map point
-PROJECTIONS = ("lda", "pca")
+PROJECTIONS = ("none", "lda", "pca")
 
 
 def split(model: keras.Model) -> tuple[keras.Model, keras.Model]:
@@ -102,16 +105,23 @@ class LatentMap:
             raise ValueError(f"projection must be one of {PROJECTIONS}, got {projection!r}")
         if way_back not in ("nearest", "inverse") or (way_back == "inverse" and projection != "pca"):
             raise ValueError("way_back is 'nearest', or 'inverse' for the PCA map only")
-        self.name, self.projection, self.way_back = name, projection, way_back
         enc, dec = split(model)
         self.latent_dim = int(enc.output.shape[-1])
+        if (projection == "none") != (self.latent_dim == 2):
+            raise ValueError(f"projection 'none' is for a 2-D code, and only it; {name!r} has {self.latent_dim} numbers")
+        self.name, self.projection = name, projection
+        self.way_back = "exact" if projection == "none" else way_back
         self._enc, self._dec = _runner(enc), _runner(dec)
         self.codes = self.encode(digits)
         self.labels = np.asarray(labels)
-        self.projector = (LinearDiscriminantAnalysis(n_components=2).fit(self.codes, self.labels)
+        self.projector = (None if projection == "none" else
+                          LinearDiscriminantAnalysis(n_components=2).fit(self.codes, self.labels)
                           if projection == "lda" else PCA(n_components=2, random_state=0).fit(self.codes))
-        self.points = self.projector.transform(self.codes).astype(np.float32)
-        lo, hi = self.points.min(0), self.points.max(0)
+        self.points = self.to_map(self.codes)
+        # A 2-D code has a few far outliers (a linear code is unbounded) that would squeeze the
+        # clusters into a corner: its map shows the middle 99 % of the codes on each axis.
+        lo, hi = ((self.points.min(0), self.points.max(0)) if projection != "none" else
+                  np.percentile(self.points, [SHOWN_LO, SHOWN_HI], axis=0).astype(np.float32))
         pad = (hi - lo) * MAP_MARGIN
         self.extent = Extent(float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]), float(hi[1] + pad[1]))
 
@@ -132,13 +142,17 @@ class LatentMap:
     def to_map(self, codes: np.ndarray) -> np.ndarray:
         """Map positions (N, 2) of codes (N, latent_dim)."""
         z = np.asarray(codes, np.float32).reshape(-1, self.latent_dim)
-        return self.projector.transform(z).astype(np.float32)
+        return z.copy() if self.projector is None else self.projector.transform(z).astype(np.float32)
 
     def code_at(self, x: float, y: float) -> np.ndarray:
-        """The code behind a map point: the mean code of the :data:`NEIGHBOURS` gallery digits
-        nearest to it on the map, or (``way_back="inverse"``, PCA only) the point on the
-        fitted plane. Off-map or non-finite coordinates are a ValueError."""
+        """The code behind a map point: for a 2-D code the point itself (exact); for a
+        projection the mean code of the :data:`NEIGHBOURS` gallery digits nearest to it on the
+        map (an approximation: many codes share one map point), or (``way_back="inverse"``,
+        PCA only) the point on the fitted plane. Off-map or non-finite coordinates are a
+        ValueError."""
         self._check_point(x, y)
+        if self.way_back == "exact":
+            return np.array([x, y], np.float32)
         if self.way_back == "inverse":
             return self.projector.inverse_transform(np.array([[x, y]], np.float64)).astype(np.float32)[0]
         d = np.sum((self.points - np.array([x, y], np.float32)) ** 2, axis=1)
@@ -229,7 +243,32 @@ def crossfade(a: np.ndarray, b: np.ndarray, steps: int = 8) -> np.ndarray:
     return (1 - t) * np.reshape(a, (28, 28)).astype(np.float32) + t * np.reshape(b, (28, 28)).astype(np.float32)
 
 
+KNN_K = 10  # neighbours of the held-out kNN accuracy
+KNN_FOLDS = 5
+
+
+def knn_accuracy(codes: np.ndarray, labels: np.ndarray, projection: str = "none", k: int = KNN_K,
+                 folds: int = KNN_FOLDS) -> float:
+    """How well the classes separate in a map: the k-nearest-neighbour accuracy (k = 10,
+    Euclidean) of held-out codes, by stratified ``folds``-fold cross-validation over the given
+    codes (shuffled, seed 0), each fold classified by its neighbours in the other folds.
+
+    ``projection="none"`` scores the codes as they are (a 2-D code is its own map);
+    ``"lda"`` scores the app's LDA map of larger codes, the projection fitted on the training
+    folds only, so the labels of a fold never choose the view it is scored in."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+
+    knn = KNeighborsClassifier(n_neighbors=k)
+    clf = make_pipeline(LinearDiscriminantAnalysis(n_components=2), knn) if projection == "lda" else knn
+    cv = StratifiedKFold(folds, shuffle=True, random_state=0)
+    return float(cross_val_score(clf, np.asarray(codes, np.float64), np.asarray(labels), cv=cv).mean())
+
+
 def build_maps(models: dict[str, keras.Model], digits: np.ndarray, labels: np.ndarray) -> dict[str, LatentMap]:
-    """The app's :class:`LatentMap` (LDA, nearest codes) for each bottleneck model given
-    (name → Keras model)."""
-    return {name: LatentMap(name, m, digits, labels) for name, m in models.items()}
+    """The app's :class:`LatentMap` for each bottleneck model given (name → Keras model): a
+    2-D code as it is, a larger one as its LDA map (decoded through the nearest codes)."""
+    def projection(m: keras.Model) -> str:
+        return "none" if int(m.get_layer(LATENT_LAYER).output.shape[-1]) == 2 else "lda"
+    return {name: LatentMap(name, m, digits, labels, projection(m)) for name, m in models.items()}

@@ -40,6 +40,41 @@ def conv_latent(latent_dim: int = 16, filters: tuple[int, ...] = (32, 64)) -> ke
     return keras.Model(inp, out, name="conv_latent")
 
 
+def dense_2d(widths: tuple[int, ...] = (256, 64)) -> keras.Model:
+    """A true 2-D code: 784 -> 256 -> 64 -> 2 -> 64 -> 256 -> 784, ReLU inside, a linear
+    code and a sigmoid output. Its code needs no projection to be drawn: the map is the code,
+    so a decoded map point is exactly what lies under the pointer."""
+    inp = keras.Input(DIGIT_SHAPE, name="noisy")
+    x = layers.Flatten()(inp)
+    for w in widths:
+        x = layers.Dense(w, activation="relu")(x)
+    z = layers.Dense(2, name="latent")(x)
+    x = z
+    for w in reversed(widths):
+        x = layers.Dense(w, activation="relu")(x)
+    x = layers.Dense(784, activation="sigmoid")(x)
+    out = layers.Reshape(DIGIT_SHAPE, name="clean")(x)
+    return keras.Model(inp, out, name="dense_2d")
+
+
+def conv_2d(filters: tuple[int, ...] = (32, 64), hidden: int = 64) -> keras.Model:
+    """The other 2-D candidate: ``conv_latent``'s strided-conv encoder into a 2-D code
+    (through a Dense ``hidden``), decoded by the mirrored transposed convs."""
+    inp = keras.Input(DIGIT_SHAPE, name="noisy")
+    x = inp
+    for f in filters:
+        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
+    h, w, c = x.shape[1:]
+    x = layers.Dense(hidden, activation="relu")(layers.Flatten()(x))
+    z = layers.Dense(2, name="latent")(x)
+    x = layers.Dense(hidden, activation="relu")(z)
+    x = layers.Reshape((h, w, c))(layers.Dense(h * w * c, activation="relu")(x))
+    for f in reversed(filters):
+        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+    out = layers.Conv2DTranspose(1, 3, padding="same", activation="sigmoid", name="clean")(x)
+    return keras.Model(inp, out, name="conv_2d")
+
+
 def conv_block(x, filters: int, strides: int = 1):
     """The CIFAR article's block: Conv2D -> BatchNorm -> ReLU."""
     x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)

@@ -19,6 +19,10 @@ class ModelSpec:
     differs:   what our training changes relative to that tutorial (goes on the card)
     real_noise: a blind photo model for real camera noise: needs no σ, and draws where it
                thinks the noise is (``noise_map``); the Photos tab sends it "already noisy" uploads
+    has_latent: a bottleneck layer named ``latent`` (dae.latent looks inside it)
+    code_is_map: that code has two numbers, so the Inside tab draws it as it is (no projection),
+               and ``train.py`` also exports its encoder and decoder halves for the browser
+    panel:     one of the Digits tab's panels (and ``/denoise_digit``'s default models)
     train:     default training settings for ``train.py``
     """
 
@@ -30,6 +34,8 @@ class ModelSpec:
     differs: str
     has_latent: bool = False
     real_noise: bool = False  # blind, trained on simulated camera noise (dae.camera); outputs a noise map
+    code_is_map: bool = False
+    panel: bool = True
     train: dict = field(default_factory=dict)
 
 
@@ -81,6 +87,17 @@ MODELS: dict[str, ModelSpec] = {
             train={"epochs": 50, "batch_size": 128, "learning_rate": 2e-3, "precision": "mixed_bfloat16"},
         ),
         ModelSpec(
+            "dense-2d", "digit",
+            "Fully connected 784 → 256 → 64 → 2 → 64 → 256 → 784: a code of two numbers, drawn as it is "
+            "on the Inside tab.",
+            "The VAE Explainer / ConvNetJS autoencoder demo (a 2-D code), as a denoiser",
+            models.dense_2d, _DIGIT_DIFFERS + "; a plain (not variational) autoencoder, denoising: the demos "
+            "it follows add no noise. Chosen over a conv encoder into 2-D by the held-out classes' kNN "
+            "accuracy in the code (scripts/pick_2d.py)",
+            has_latent=True, code_is_map=True, panel=False,
+            train={"epochs": 40, "batch_size": 128, "learning_rate": 2e-3},
+        ),
+        ModelSpec(
             "photo", "photo",
             "Fully convolutional U-Net with a noise-level map input and residual output, "
             "for photos at their own resolution.",
@@ -107,8 +124,15 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def digit_models() -> list[str]:
-    return [n for n, s in MODELS.items() if s.kind == "digit"]
+def digit_models(every: bool = False) -> list[str]:
+    """The Digits tab's models (``panel``), or with ``every`` every digit model (``dense-2d``
+    too: trained, exported and tested like the others, shown on the Inside tab only)."""
+    return [n for n, s in MODELS.items() if s.kind == "digit" and (every or s.panel)]
+
+
+def map_models() -> list[str]:
+    """Digit models whose code is 2-D, drawn as it is on the Inside tab."""
+    return [n for n, s in MODELS.items() if s.code_is_map]
 
 
 def spec(name: str) -> ModelSpec:

@@ -90,7 +90,8 @@ class Lab:
 
     @property
     def digit_models(self) -> list[str]:
-        return [n for n in self.models if MODELS[n].kind == "digit"]
+        """The Digits tab's models that loaded (``dense-2d`` is on the Inside tab only)."""
+        return [n for n in self.models if MODELS[n].kind == "digit" and MODELS[n].panel]
 
     def warm(self) -> None:
         """Run every model once now (the photo model is traced), so no visitor's first request pays for it."""

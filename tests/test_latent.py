@@ -148,3 +148,95 @@ def test_leaving_early_stops_the_training_and_frees_the_lock():
 def test_bad_epochs_are_refused(bad):
     with pytest.raises(ValueError, match="epochs"):
         live.check_epochs(bad)
+
+
+# --- the 2-D code (dense-2d) ----------------------------------------------------------------
+
+MAP_2D = "dense-2d"
+
+
+@pytest.fixture(scope="module")
+def map2d():
+    x, y = data.gallery()
+    return latent.build_maps({MAP_2D: dae.load(MAP_2D).model}, x, y)[MAP_2D]
+
+
+def test_a_2d_code_is_its_own_map_and_a_point_decodes_exactly(map2d, digits):
+    assert map2d.projection == "none" and map2d.way_back == "exact" and map2d.latent_dim == 2
+    np.testing.assert_array_equal(map2d.points, map2d.codes)
+    x, y = map2d.points[17]
+    np.testing.assert_array_equal(map2d.code_at(x, y), [x, y])
+    np.testing.assert_allclose(map2d.decode_point(x, y), map2d.decode(map2d.codes[17:18])[0], atol=1e-6)
+    own = dae.load(MAP_2D).model(digits[:20], training=False).numpy()[..., 0]
+    np.testing.assert_allclose(map2d.decode(map2d.encode(digits[:20])), own, atol=1e-5)
+    with pytest.raises(ValueError, match="off the"):
+        map2d.decode_point(map2d.extent.x1 + 1, 0.0)
+
+
+def test_the_2d_denoiser_sends_a_noisy_code_back_towards_the_clean_one(map2d, digits):
+    """The journey's claim for the 2-D model, over the 200 held-out digits at σ 0.5: on average
+    enc(dec(enc(noisy))) lies closer to enc(clean) than enc(noisy) does (here the code is the map)."""
+    j = [map2d.journey(d, corrupt.gaussian(0.5), seed=i) for i, d in enumerate(digits)]
+    noisy, denoised = np.mean([s.noisy_distance for s in j]), np.mean([s.denoised_distance for s in j])
+    closer = np.mean([s.denoised_distance < s.noisy_distance for s in j])
+    print(f"{MAP_2D}: mean distance to the clean code over {len(j)} digits: noisy {noisy:.3f}, "
+          f"denoised {denoised:.3f} (ratio {denoised / noisy:.2f}; closer for {closer:.1%})")
+    assert denoised < noisy
+
+
+def test_the_2d_code_separates_the_classes_better_than_the_dense_lda_map(map2d, maps):
+    """Held-out kNN accuracy (k = 10, 5-fold) of the 5,000 gallery digits in each map."""
+    ours = latent.knn_accuracy(map2d.codes, map2d.labels)
+    lda = {n: latent.knn_accuracy(maps[n].codes, maps[n].labels, "lda") for n in BOTTLENECK}
+    print(f"kNN accuracy: {MAP_2D} code {ours:.4f}; LDA maps " + ", ".join(f"{n} {v:.4f}" for n, v in lda.items()))
+    assert ours > lda["dense"]
+
+
+def test_the_2d_models_halves_are_current_exports():
+    from dae.inference import halves_status
+
+    halves, why = halves_status(MAP_2D, WEIGHTS_DIR)
+    assert halves is not None, why
+    assert set(halves) == {"encoder", "decoder"}
+
+
+def test_export_writes_the_2d_halves_and_they_compute_the_keras_halves(tmp_path, map2d):
+    """`python -m dae export` (in-process) on the .keras file alone: the card's inference entry
+    names both halves, halves_status vouches for them, and each float32 graph computes its
+    Keras half."""
+    import shutil
+
+    import tensorflow as tf
+
+    from dae.__main__ import export
+    from dae.inference import halves_status
+
+    for ext in (".keras", ".json"):
+        shutil.copy(WEIGHTS_DIR / f"{MAP_2D}{ext}", tmp_path / f"{MAP_2D}{ext}")
+    export([MAP_2D], tmp_path)
+    halves, why = halves_status(MAP_2D, tmp_path)
+    assert halves is not None, why
+    code = map2d.codes[:1]
+    run = tf.lite.Interpreter(model_path=str(halves["decoder"]))
+    run.allocate_tensors()
+    run.set_tensor(run.get_input_details()[0]["index"], code.astype(np.float32))
+    run.invoke()
+    out = run.get_tensor(run.get_output_details()[0]["index"]).reshape(28, 28)
+    np.testing.assert_allclose(out, map2d.decode(code)[0], atol=1e-5)
+
+
+def test_a_changed_half_is_never_offered_to_the_browser(tmp_path, map2d):
+    import shutil
+
+    from dae.inference import halves_status
+    from ui import inside_assets
+
+    for f in WEIGHTS_DIR.glob(f"{MAP_2D}.*"):
+        shutil.copy(f, tmp_path / f.name)
+    assert halves_status(MAP_2D, tmp_path)[0] is not None
+    decoder = tmp_path / f"{MAP_2D}.decoder.tflite"
+    decoder.write_bytes(decoder.read_bytes()[:-1] + b"\0")
+    halves, why = halves_status(MAP_2D, tmp_path)
+    assert halves is None and "does not match the sha256" in why
+    entry = inside_assets.manifest({MAP_2D: map2d}, tmp_path, folder=tmp_path)["models"][MAP_2D]
+    assert entry == {"browser": False, "why": why}

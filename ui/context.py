@@ -153,8 +153,9 @@ class Context:
 
     @property
     def latent_models(self) -> list[str]:
-        """Digit models with a bottleneck code (``dense``, ``conv-latent``) that loaded."""
-        return [n for n in self.digit_models if MODELS[n].has_latent]
+        """Digit models with a bottleneck code that loaded: ``dense``, ``conv-latent`` and
+        ``dense-2d`` (the one that is not a Digits tab panel)."""
+        return [n for n in self.lab.models if MODELS[n].kind == "digit" and MODELS[n].has_latent]
 
     def default_digit(self) -> np.ndarray:
         """The digit every first page load shows (28×28 float32)."""

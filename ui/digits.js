@@ -1,4 +1,4 @@
-// The Digits tab's switch between the server and the visitor's browser (issue #21).
+// The Digits tab's switch between the server and the visitor's browser.
 //
 // Every change of the tab's inputs (digit, noise kind, level, blur, mean, clip, seed, the
 // ticked methods, error maps) reaches window.daeDigits.changed(values) first, in the page, with
@@ -209,6 +209,8 @@ window.daeDigits = {
   /** Called by every change of the tab's inputs (ui/digits.py's DISPATCH). */
   changed(values) {
     state.last = values;
+    // the Inside tab's 2-D map follows the digit and its corruption (ui/inside_browser.js)
+    window.dispatchEvent(new CustomEvent("dae:digits", { detail: values }));
     const onServer = state.mode !== "browser" || serverOnlyReason(values[7]);
     if (onServer) {
       state.drawn = ""; // the server's strip replaces ours

@@ -1,4 +1,4 @@
-// The Digits tab's in-browser path (issue #21): corruption, the five digit models (LiteRT.js on
+// The Digits tab's in-browser path: corruption, the five digit models (LiteRT.js on
 // the very weights/<name>.tflite files the server runs), PSNR and SSIM, all in the visitor's
 // browser. The server stays the reference and the fallback: dae/corrupt.py and dae/metrics.py
 // are what this file copies, and tests/test_browser_parity.py holds it to them in Chromium.
@@ -23,6 +23,9 @@
 //                                               runtime fails to load.
 //   await loadModel(name, entry)                entry = manifest.models[name] (browser: true):
 //                                               fetches entry.url, checks entry.sha256, compiles.
+//   await loadGraph(name, {url, sha256})         any .tflite (the Inside tab's encoder and decoder
+//                                               halves), checked and compiled; runGraph(graph, x)
+//                                               -> its one output as a Float32Array.
 //   await loadModels(manifest.models, names?)   -> {models: {name: Model}, failed: {name: why}}
 //                                               (entries with browser: false land in failed).
 //   await denoise(model, noisy)                 -> {image: Float32Array(784) in [0, 1],
@@ -339,17 +342,7 @@ async function sha256Hex(bytes) {
  * @returns {Promise<Model>}
  */
 export async function loadModel(name, entry) {
-  if (!runtime) throw new Error("loadRuntime() has not finished");
-  const { url, sha256 } = typeof entry === "string" ? { url: entry } : entry;
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${name}: ${url} answered HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  // crypto.subtle exists in secure contexts only (https, localhost): elsewhere the check is skipped
-  if (sha256 && globalThis.crypto?.subtle) {
-    const got = await sha256Hex(bytes);
-    if (got !== sha256) throw new Error(`${name}: the downloaded model is not the server's (sha256 ${got.slice(0, 12)}…)`);
-  }
-  const compiled = await runtime.loadAndCompile(bytes, { accelerator: "wasm" });
+  const { compiled } = await loadGraph(name, entry);
   const inputs = compiled.getInputDetails();
   if (inputs.length !== 1 || inputs[0].shape.reduce((a, b) => a * b, 1) !== PIXELS || inputs[0].dtype !== "float32") {
     compiled.delete();
@@ -363,6 +356,50 @@ export async function loadModel(name, entry) {
     .sort((a, b) => b.rank - a.rank || b.n - a.n)
     .map((d) => d.i);
   return { name, compiled, inputShape: inputs[0].shape, outputOrder };
+}
+
+/**
+ * Fetch any .tflite graph, check it against its sha256, compile it for the CPU (wasm), with
+ * no assumption about its shapes (loadModel adds the digit models' checks on top). Rejects
+ * with an Error saying why.
+ * @param {string} name for messages
+ * @param {{url: string, sha256?: string}|string} entry
+ * @returns {Promise<{name: string, compiled: object, inputShape: Int32Array}>}
+ */
+export async function loadGraph(name, entry) {
+  if (!runtime) throw new Error("loadRuntime() has not finished");
+  const { url, sha256 } = typeof entry === "string" ? { url: entry } : entry;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${name}: ${url} answered HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  // crypto.subtle exists in secure contexts only (https, localhost): elsewhere the check is skipped
+  if (sha256 && globalThis.crypto?.subtle) {
+    const got = await sha256Hex(bytes);
+    if (got !== sha256) throw new Error(`${name}: the downloaded model is not the server's (sha256 ${got.slice(0, 12)}…)`);
+  }
+  const compiled = await runtime.loadAndCompile(bytes, { accelerator: "wasm" });
+  return { name, compiled, inputShape: compiled.getInputDetails()[0].shape };
+}
+
+/**
+ * One call of a one-input, one-output graph from loadGraph (an encoder or a decoder half).
+ * @param {{compiled: object, inputShape: Int32Array}} graph
+ * @param {Float32Array} input as many values as the input shape holds
+ * @returns {Promise<Float32Array>} the output, unclipped
+ */
+export async function runGraph(graph, input) {
+  const tensor = new runtime.Tensor(Float32Array.from(input), Array.from(graph.inputShape));
+  let outputs;
+  try {
+    outputs = await graph.compiled.run(tensor);
+  } finally {
+    tensor.delete();
+  }
+  try {
+    return outputs[0].toTypedArray();
+  } finally {
+    for (const t of outputs) t.delete();
+  }
 }
 
 /**

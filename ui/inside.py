@@ -1,10 +1,17 @@
 """The Inside tab: what a bottleneck DAE has learned, and one trained while you watch.
 
-- The latent map: the codes of the 5,000 gallery digits, projected to 2-D (``dae.latent``),
+- The 2-D map (``dense-2d``, whose code has two numbers): drawn and decoded in the visitor's
+  browser (``ui/inside_browser.js``, served by ``ui/inside_assets.py``): the 5,000 held-out
+  codes by class, the digit under the pointer decoded exactly, and the Digits tab's digit's
+  journey (clean ○, noisy ×, denoised →) following every change there with no request. This
+  module writes its markup (``map2d_html``).
+- The projection maps of the larger codes (``dense``: 32, ``conv-latent``: 16): the codes of
+  the 5,000 gallery digits, projected to 2-D by LDA (``dae.latent``),
   coloured by class, with the Digits tab's digit marked (clean code, noisy code, and an arrow
   to where the denoiser sends it). It follows that tab's digit and corruption
   whenever this tab is opened.
-- Click the map: the decoder draws the digit at that point.
+- Click a projection map: the decoder draws the mean code of the 16 gallery digits nearest to
+  that point (an approximation: a map point stands for many codes).
 - Interpolation: two gallery digits, 8 decoded steps along the line between their codes,
   beside the naive 8-step pixel cross-fade.
 - Train one live: a fresh ``dense`` DAE (``dae.live``), loss curve and test digit per epoch.
@@ -15,6 +22,7 @@ The map is a clickable PNG (``ui/inside_map.py``); small digits go out as inline
 from __future__ import annotations
 
 import html
+import json
 
 import gradio as gr
 import numpy as np
@@ -27,6 +35,10 @@ from .context import CPU, Context, cpu_bound, unconverted
 from .digits import from_upload
 from .inside_map import MapImage, draw_journey, maps
 from .panels import png_uri
+
+# matplotlib's tab10, the projection PNGs' class colours, for the 2-D map and its legend
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
 
 TRAIN_TIME_LIMIT_S = 180  # Gradio's limit for the streaming live run; dae.live.DEADLINE_S stops it sooner
 
@@ -78,9 +90,43 @@ def decode_click(ctx: Context, model: str, evt: gr.SelectData) -> str:
     if point is None:
         return '<p class="inside-hint">That is outside the map: click among the points.</p>'
     x, y = point
+    how = ("exactly this code" if m.space.way_back == "exact" else
+           f"approximately: a projection point stands for many codes, so this is the mean code of the "
+           f"{latent.NEIGHBOURS} gallery digits nearest to it on the map")
     return (f'<div class="inside-decoded">{_digit(m.space.decode_point(x, y), "", "inside-big")}'
-            f"<p>decoded at ({x:.2f}, {y:.2f}): the mean code of the {latent.NEIGHBOURS} gallery digits "
-            f"nearest to that point, through {model}'s decoder</p></div>")
+            f"<p>decoded at ({x:.2f}, {y:.2f}), {how}, through {model}'s decoder</p></div>")
+
+
+# --- the 2-D map, drawn in the browser ------------------------------------------------------
+
+INTERP_STEPS = 8  # the 2-D map's interpolation, as the projection maps' below
+
+
+def map2d_html(name: str, space: latent.LatentMap) -> str:
+    """The 2-D map's markup; ``ui/inside_browser.js`` draws into its canvases."""
+    legend = "".join(f'<li><i style="background:{c}"></i>{k}</li>' for k, c in enumerate(PALETTE))
+    digit = lambda key, cap: (f'<figure class="map2d-small"><canvas id="map2d-{key}" width="28" height="28">'  # noqa: E731
+                              f'</canvas><figcaption>{cap}</figcaption></figure>')
+    return (f'<div id="map2d" class="map2d" data-model="{html.escape(name)}" '
+            f'data-palette=\'{json.dumps(PALETTE)}\' data-steps="{INTERP_STEPS}">'
+            f'<div class="map2d-plot"><canvas id="map2d-canvas" role="img" aria-label="{html.escape(name)}: '
+            f'the 2-number codes of 5,000 held-out digits, coloured by class"></canvas>'
+            f'<ul class="map2d-legend" aria-label="digit classes">{legend}'
+            f'<li class="map2d-key">○ clean</li><li class="map2d-key">✕ noisy</li>'
+            f'<li class="map2d-key">→ denoised</li></ul></div>'
+            f'<div class="map2d-side"><figure class="map2d-decoded"><canvas id="map2d-decoded" width="28" '
+            f'height="28"></canvas><figcaption id="map2d-at">Hover the map (drag, on a touch screen): the '
+            f'decoder draws the digit at that very code.</figcaption></figure>'
+            f'<div class="map2d-journey">{digit("clean", "clean ○")}{digit("noisy", "noisy ✕")}'
+            f'{digit("denoised", "denoised →")}</div><p id="map2d-dist"></p>'
+            f'<label class="map2d-sigma">σ, here: <input type="range" id="map2d-sigma" min="0" max="1.5" '
+            f'step="0.01" value="0.5" aria-label="noise level for this map"> <output id="map2d-sigma-value">0.50'
+            f'</output><small>the Digits tab\'s other controls; its σ moves this too</small></label>'
+            f'<p id="map2d-source" data-source="loading">loading the decoder into your browser…</p></div>'
+            f'<div class="map2d-interp" id="map2d-interp"><p class="inside-hint">Interpolation: <b>click two '
+            f'points</b> of the map (A, then B): {INTERP_STEPS} digits decoded along the straight line between '
+            f'them, above the pixel cross-fade of its two ends, (1 − t)·A + t·B.</p>'
+            f'<div class="map2d-row" id="map2d-line"></div><div class="map2d-row" id="map2d-fade"></div></div></div>')
 
 
 # --- interpolation ---------------------------------------------------------------------------
@@ -160,20 +206,32 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
     whenever this tab is opened. It does not redraw on every slider step of the Digits tab:
     those steps happen while this tab is hidden, and a redraw each would cost every visitor a
     request (and the in-browser path must send none)."""
-    have = maps(ctx)
-    if not have:
+    every = maps(ctx)
+    have = {n: m for n, m in every.items() if m.space.projection != "none"}
+    flat = {n: m for n, m in every.items() if m.space.projection == "none"}
+    if not every:
         gr.Markdown("No model with a bottleneck could be loaded, so there is nothing to look inside.")
         return
+    for name, m in flat.items():
+        gr.Markdown(f"**`{name}`: a denoising autoencoder whose code is two numbers, so this map is "
+                    "its code, not a view of it.** Each dot is one of the 5,000 held-out digits. "
+                    "**Hover** (drag, on a touch screen) and the decoder draws the digit at exactly that "
+                    "point. ◯ the Digits tab's digit, ✕ with its noise, → where the denoiser sends it: "
+                    "move σ there and watch.", elem_id="map2d-intro")
+        gr.HTML(map2d_html(name, m.space), elem_id="inside-2d")
+    if not have:
+        return
     first = next(iter(have))
-    gr.Markdown("The codes of the two models with a bottleneck. Each dot is one of the 5,000 held-out "
-                "digits; the map is the 2-D view of the code that separates the classes best (LDA). "
-                "◯ the Digits tab's digit, ✕ the same digit with its noise, ➜ where the denoiser "
-                "sends it. **Click the map** to see what the decoder draws there.", elem_id="inside-intro")
+    gr.Markdown("### Projections of the bigger codes\nThe codes of `dense` (32 numbers) and `conv-latent` (16) "
+                "do not fit on a page: this map is a **projection**, the 2-D view of the code that separates "
+                "the classes best (LDA). ◯ the Digits tab's digit, ✕ the same digit with its noise, ➜ where "
+                "the denoiser sends it. **Click the map**: the decoder draws an *approximation* of what lies "
+                "there (the mean code of the 16 held-out digits nearest to the point).", elem_id="inside-intro")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=360):
             model = gr.Radio(list(have), value=first, label="Model", elem_id="inside-model")
             init_map, init_journey = show_map(ctx, first, None, "gaussian", 0.5, 0.0, 0.0, True, 0)
-            map_img = gr.Image(init_map, format="png", interactive=False, label="Latent map (click it)",
+            map_img = gr.Image(init_map, format="png", interactive=False, label="LDA projection of the code (click it)",
                                elem_id="inside-map", buttons=[], show_label=True)
         with gr.Column(scale=2, min_width=260):
             decoded = gr.HTML('<p class="inside-hint">Click the map to decode a point.</p>', elem_id="inside-decoded",

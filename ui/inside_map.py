@@ -59,10 +59,11 @@ def background(space: latent.LatentMap) -> MapImage:
     e = space.extent
     ax.set_xlim(e.x0, e.x1)
     ax.set_ylim(e.y0, e.y1)
-    kind = "LDA" if space.projection == "lda" else "PC"
+    kind = {"lda": "LDA", "pca": "PC", "none": "code"}[space.projection]
     ax.set_xlabel(f"{kind} 1")
     ax.set_ylabel(f"{kind} 2")
-    ax.set_title(f"{space.name}: {space.latent_dim}-number codes of 5,000 held-out digits", fontsize=10)
+    view = "" if space.projection == "none" else f", {kind} projection"
+    ax.set_title(f"{space.name}: {space.latent_dim}-number codes of 5,000 held-out digits{view}", fontsize=10)
     fig.legend(*ax.get_legend_handles_labels(), loc="center right", title="digit", markerscale=4, frameon=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
