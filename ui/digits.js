@@ -269,13 +269,16 @@ document.addEventListener("input", (e) => {
   window.daeDigits.changed(values);
 }, true);
 
-// After each server render, say why the server made it (once the browser path is known).
+// After each server render, say why the server made it (once the browser path is known). A
+// server render that lands once the page computes here again (one asked for while the next
+// build loaded) is replaced by the page's own render of the latest values.
 new MutationObserver(() => {
   const p = document.getElementById("dae-source");
   if (!p || p.dataset.source === "browser" || p.dataset.note) return;
   state.drawn = ""; // a server render is on screen now
   const reason = state.mode === "browser" ? serverOnlyReason(state.last?.[7] ?? []) : state.why;
   if (reason) note(reason);
+  else if (state.mode === "browser" && state.last) window.daeDigits.changed(state.last);
 }).observe(document.documentElement, { childList: true, subtree: true });
 
 /** Load the first of these builds that works (ui/digits_browser.js, loadBest), and from then
