@@ -18,6 +18,7 @@ The app runs as ``python app.py`` on a free loopback port; nothing else is conta
 """
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -128,7 +129,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     proc, url, startup = start_app()
-    result = {"cpu": cpu(), "startup_s": round(startup, 2)}
+    result = {"cpu": cpu(), "startup_s": round(startup, 2), "load_average_at_start": os.getloadavg()}
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
             ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -149,9 +150,11 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    result["load_average_at_end"] = os.getloadavg()  # the machine may be shared: read the figures with it
     path = save("visit", result)
     f, r = result["first_visit"], result["repeat_visit"]
-    print(f"CPU: {result['cpu']['model']} ({result['cpu']['cores']} cores)")
+    print(f"CPU: {result['cpu']['model']} ({result['cpu']['cores']} cores), load average "
+          f"{result['load_average_at_start'][0]:.1f} at start, {result['load_average_at_end'][0]:.1f} at end")
     print(f"first visit, Chromium: {f['bytes']:,} B over {f['responses']} responses (target <= 4,500,000), "
           f"switched over in {f['switch_s']} s; by kind: {f['by_kind']}")
     print(f"repeat visit, same profile: {r['bytes']:,} B over {r['responses']} responses (target <= 400,000); "

@@ -33,16 +33,17 @@ if not (DRIVER and XVFB_RUN and MINIBROWSER) and not os.environ.get("CI"):
     pytest.skip("needs webkit2gtk-driver and xvfb (apt-get install webkit2gtk-driver xvfb)", allow_module_level=True)
 
 
-def start_webkit():
+def start_webkit(env: dict | None = None):
     """WebKitWebDriver under xvfb-run on a free port, and a Selenium session on it:
-    (driver process, session). Stop both with stop_webkit."""
+    (driver process, session). ``env`` is added to the driver's environment, which the
+    browser and its web process inherit. Stop both with stop_webkit."""
     from selenium import webdriver
     from selenium.webdriver.webkitgtk.options import Options
 
     assert DRIVER and XVFB_RUN and MINIBROWSER, "CI must have webkit2gtk-driver and xvfb (.ci/run installs them)"
     port = free_port()
     proc = subprocess.Popen([XVFB_RUN, "-a", DRIVER, f"--port={port}"], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     end = time.monotonic() + 30
     while True:
         try:
@@ -167,3 +168,25 @@ def test_webkit_matches_the_server_on_a_few_digits(webkit, app_url):
         server = dae.load(name).denoise_and_encode(noisy)[0]
         mine = np.asarray(got["out"][name], np.float32).reshape(noisy.shape)
         assert np.abs(mine - server).max() <= TOLERANCE[build], name
+
+
+def test_webkit_with_its_partial_relaxed_simd_switched_on_passes_the_relaxed_build_over(app_url):
+    """JavaScriptCore's hidden switch (JSC_useWasmRelaxedSIMD=1) makes WebKit pass LiteRT's
+    one-opcode probe, yet it implements only part of relaxed SIMD: the relaxed build must be
+    passed over, and the compat build computes the strip."""
+    proc, session = start_webkit({"JSC_useWasmRelaxedSIMD": "1"})
+    try:
+        session.get(app_url)
+        build = switched(session)
+        tried = session.execute_script("return window.daeDigits.tried")
+        session.set_script_timeout(60)
+        probe = session.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            import(window.daeBrowser.runtime.lib).then((lib) => lib.supportsFeature("relaxedSimd"))
+                .then(done, (e) => done(String(e)));
+        """)
+    finally:
+        stop_webkit(proc, session)
+    assert probe is True, probe  # the probe alone would have picked the relaxed build
+    assert build == "compat", (build, tried)
+    assert "relaxed" in tried, tried
