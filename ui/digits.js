@@ -270,16 +270,27 @@ document.addEventListener("input", (e) => {
 }, true);
 
 // After each server render, say why the server made it (once the browser path is known). A
-// server render that lands once the page computes here again (one asked for while the next
-// build loaded) is replaced by the page's own render of the latest values.
+// server render of the very values on screen that lands once the page computes here again
+// (one asked for while the next build loaded) is replaced by the page's own render of them.
+// (A digit pick's server render holds the new digit, whose change event follows: left alone.)
 new MutationObserver(() => {
   const p = document.getElementById("dae-source");
   if (!p || p.dataset.source === "browser" || p.dataset.note) return;
   state.drawn = ""; // a server render is on screen now
   const reason = state.mode === "browser" ? serverOnlyReason(state.last?.[7] ?? []) : state.why;
   if (reason) note(reason);
-  else if (state.mode === "browser" && state.last) window.daeDigits.changed(state.last);
+  else if (state.mode === "browser" && state.last && sameValues(document.querySelector("#panels .dae-strip"), state.last)) {
+    window.daeDigits.changed(state.last);
+  }
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+function sameValues(strip, values) {
+  try {
+    return JSON.stringify(JSON.parse(strip?.dataset.state ?? "null")) === JSON.stringify(values);
+  } catch {
+    return false;
+  }
+}
 
 /** Load the first of these builds that works (ui/digits_browser.js, loadBest), and from then
  * on compute here, starting from the strip on screen. Rejects when none works. */
