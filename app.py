@@ -63,8 +63,9 @@ def build() -> gr.Blocks:
 
 
 def page_head() -> str:
-    """The in-browser path's manifest and its controller (ui/digits.js), and the Inside tab's
-    2-D map's (ui/inside_browser.js), served as static files."""
+    """The in-browser path's manifest and its controller (ui/digits.js), served by the route
+    ``browser_assets.app_kwargs()`` adds (content-hashed, precompressed, cached for a year), and
+    the Inside tab's 2-D map's (ui/inside_browser.js)."""
     manifest = browser_assets.register(CTX.weights_dir)
     inside_manifest = inside_assets.register({n: m.space for n, m in maps(CTX).items()}, CTX.weights_dir)
     return (browser_assets.head_script({**manifest, "errorLut": panels.error_lut()}, name="daeBrowser")
@@ -77,7 +78,7 @@ def serve(demo: gr.Blocks, host: str | None, port: int | None, **launch: object)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, show_error=True,
                 css_paths=sorted(UI_DIR.glob("*.css")), head=page_head(), state_session_capacity=SESSION_CAPACITY,
-                prevent_thread_lock=True, **launch)
+                prevent_thread_lock=True, app_kwargs=browser_assets.app_kwargs(), **launch)
     return demo
 
 

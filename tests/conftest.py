@@ -66,8 +66,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def assets_app():
-    """A bare Gradio app that serves what ui.browser_assets registers and puts the manifest on
-    its page (launch(head=...)), as the real app will: (URL, manifest)."""
+    """A bare Gradio app that serves what ui.browser_assets registers (launch(app_kwargs=...))
+    and puts the manifest on its page (launch(head=...)), as the real app does: (URL, manifest)."""
     import gradio as gr
 
     from ui import browser_assets
@@ -77,6 +77,6 @@ def assets_app():
         gr.Markdown("browser parity")
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                head=browser_assets.head_script(man))
+                head=browser_assets.head_script(man), app_kwargs=browser_assets.app_kwargs())
     yield f"http://127.0.0.1:{port}", man
     demo.close()

@@ -178,9 +178,9 @@ def test_app_starts_with_a_truncated_export_and_a_card_without_training(tmp_path
     try:
         page = urllib.request.urlopen(url, timeout=30).read().decode()
         assert "dense.json has no valid" in page and "unet.tflite does not match the sha256" in page
-        from ui.browser_assets import model_entries
+        from ui.browser_assets import Assets
 
-        entries = model_entries(tmp_path)  # what that page's manifest lists
+        entries = Assets(tmp_path).model_entries()  # what that page's manifest lists
         assert entries["unet"]["browser"] is False and entries["dense"]["browser"] is False
         assert entries["unet-wide"]["browser"] is True
         _, outputs, metrics = Client(url, verbose=False).predict(image=handle_file(str(digit_png)),

@@ -1,8 +1,8 @@
-"""The in-browser digit path (issue #21) held to the server's: ui/digits_browser.js run in
-Chromium against dae.corrupt, dae.metrics and the server's TFLite interpreter.
+"""The in-browser digit path held to the server's: ui/digits_browser.js run in Chromium against
+dae.corrupt, dae.metrics and the server's TFLite interpreter, on each wasm build.
 
 A bare Gradio app (``assets_app`` in conftest) serves the assets as the real one does
-(ui.browser_assets.register, Gradio's /gradio_api/file= route); Python hands digits to the
+(ui.browser_assets.register and its route); Python hands digits to the
 page and compares what comes back. What is served, and how loading fails:
 test_browser_assets.py. The browser's noise generator is not numpy's, so corruptions are
 compared by their statistics, and everything downstream of the noise is compared on the same
@@ -21,18 +21,27 @@ from dae import corrupt, metrics
 from dae.registry import digit_models
 
 DIGIT_MODELS = digit_models()
+# max |browser - server TFLite| per build. Both builds run the same dynamic-range quantised
+# kernels; what differs is unet's and unet-wide's activation quantisation rounding: the
+# relaxed build's fused multiply-adds track the server's XNNPACK (AVX2 FMA) closer than the
+# compat build's separate multiply and add (unet 3.8e-3 against 5.2e-3 measured; the spread
+# between XNNPACK and TFLite's built-in kernels on the server alone is 5.9e-3).
+TOLERANCE = {"relaxed": 5e-3, "compat": 6e-3}
+# what a visitor reads, held to the server's figures for the server's images
+SCORE_TOLERANCE = {"psnr": 0.05, "ssim": 0.002}
 
 
-@pytest.fixture(scope="module")
-def page(browser, assets_app):
-    """The app's page with ui/digits_browser.js imported as `window.dj`, the runtime and all
-    five models loaded (`window.models`)."""
+@pytest.fixture(scope="module", params=["relaxed", "compat"])
+def page(browser, assets_app, request):
+    """The app's page with ui/digits_browser.js imported as `window.dj`, the runtime of one
+    build and all five models loaded (`window.models`)."""
     url, man = assets_app
+    build = request.param
     pg = browser.new_page()
     pg.goto(url + "/")
     pg.wait_for_function("() => window.daeBrowser !== undefined")
     assert pg.evaluate("window.daeBrowser") == man  # what head_script put on the page
-    failed = pg.evaluate("""async () => {
+    failed = pg.evaluate("""async (build) => {
         const man = window.daeBrowser;
         // float32 arrays travel as base64 both ways: JSON lists of 150,000 numbers are slow
         window.unpack = (b64) => new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
@@ -45,12 +54,14 @@ def page(browser, assets_app):
             return btoa(s);
         };
         window.dj = await import(man.module);
-        await dj.loadRuntime(man.runtime);
-        const {models, failed} = await dj.loadModels(man.models);
+        const runtime = await dj.loadRuntime(man.runtime, build);
+        const {models, failed} = await dj.loadModels(man.models, undefined, {runtime});
         window.models = models;
+        window.build = build;
         return failed;
-    }""")
+    }""", build)
     assert failed == {}, failed
+    pg.build = build
     yield pg
     pg.close()
 
@@ -107,16 +118,21 @@ def test_every_model_matches_the_server_tflite_and_the_metrics_match_dae(page):
         server_img, server_code = dae.load(name).denoise_and_encode(noisy)
         img = _unpack(got[name]["images"], noisy.shape)
         assert img.min() >= 0 and img.max() <= 1
-        assert np.abs(img - server_img).max() <= 5e-3, name
+        assert np.abs(img - server_img).max() <= TOLERANCE[page.build], name
         if server_code is None:
             assert got[name]["codes"] is None, name
         else:  # the same output is the code: LiteRunner's order
             code = _unpack(got[name]["codes"], (len(noisy), got[name]["codeLength"]))
             assert code.shape == server_code.shape
-            assert np.abs(code - server_code).max() <= 5e-3 * max(1.0, np.abs(server_code).max()), name
+            assert np.abs(code - server_code).max() <= TOLERANCE[page.build] * max(1.0, np.abs(server_code).max()), name
         for i in range(len(noisy)):  # the browser's maths on the browser's images
             assert got[name]["psnr"][i] == pytest.approx(metrics.psnr(ref[i], img[i]), abs=1e-3)
             assert got[name]["ssim"][i] == pytest.approx(metrics.ssim(ref[i], img[i]), abs=1e-3)
+            # and what the page shows beside the image is what the server would show
+            assert got[name]["psnr"][i] == pytest.approx(metrics.psnr(ref[i], server_img[i]),
+                                                         abs=SCORE_TOLERANCE["psnr"]), (name, i)
+            assert got[name]["ssim"][i] == pytest.approx(metrics.ssim(ref[i], server_img[i]),
+                                                         abs=SCORE_TOLERANCE["ssim"]), (name, i)
     for i in range(len(noisy)):
         assert got["noisy"]["psnr"][i] == pytest.approx(metrics.psnr(ref[i], noisy[i]), abs=1e-3)
         assert got["noisy"]["ssim"][i] == pytest.approx(metrics.ssim(ref[i], noisy[i]), abs=1e-3)

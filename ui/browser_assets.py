@@ -1,28 +1,48 @@
-"""What the page needs to run the digit models in the visitor's browser (issue #21).
+"""What the page needs to run the digit models in the visitor's browser, and how it is served.
 
 The browser path runs the very ``weights/<name>.tflite`` files the server runs, with LiteRT.js
-(vendored in ``ui/vendor/litert/``, rebuilt by ``scripts/vendor_litert.sh``), and the maths of
-``ui/digits_browser.js``. Everything is served by Gradio's own file route,
-``/gradio_api/file=<absolute path>``, for the paths registered with ``gr.set_static_paths``:
+(vendored in ``ui/vendor/litert/``, two wasm builds, rebuilt by ``scripts/vendor_litert.sh``),
+and the maths of ``ui/digits_browser.js``:
 
-- ``register()`` registers them (call it once, before ``launch``);
-- ``urls()`` are the page's entry points: the ES module, the tab's controller (a
-  ``<script type="module">``) and the runtime's folder;
-- ``manifest()`` lists, per digit model, the served file's URL, sha256 and size, or why the
-  model stays on the server (a missing or stale export is never registered, never served);
-- ``head_script()`` puts it on the page (``window.daeBrowser``) through ``launch(head=...)``.
+- ``register()`` builds the table of served files once, at start-up, and returns the
+  :func:`manifest`; ``app_kwargs()`` is what ``launch(app_kwargs=...)`` needs to serve it;
+- ``manifest()`` lists the page's entry points (the ES module, the tab's controller), the
+  runtime (``litert.js`` and each wasm build's loader and wasm) and, per digit model, the
+  export's URL, sha256 and size, or why the model stays on the server (a missing or stale
+  export is never served);
+- ``head_script()`` puts the manifest on the page (``window.daeBrowser``) through
+  ``launch(head=...)``.
 
-Transfer (Gradio 6.31): its Brotli middleware (gzip fallback) compresses responses by file
-extension only (.js, .json, .html, .css, …; ``gradio/brotli_middleware.py``), so the two .js
-files travel compressed while the .wasm and the .tflite files travel as they are.
+How it is served, and why not through Gradio 6.31's own file route (``gradio/routes.py``,
+``gradio/brotli_middleware.py``; docs/browser.md has the measurements):
+
+- ``/gradio_api/file=`` (what ``gr.set_static_paths`` serves) sends no ``Cache-Control`` and
+  no ``Content-Encoding``, and Gradio's Brotli middleware compresses by file extension only
+  (.js, .css, .html, .json, …: never .wasm, .tflite or the page at ``/``). So every file here
+  is served by one route of its own, :data:`PREFIX` ``<stem>.<sha256[:16]>.<ext>``, from
+  bytes compressed once (brotli, gzip; the wasm's brotli by the vendoring script, the rest
+  when :class:`Assets` is built), never per request, with ``Cache-Control: public,
+  max-age=31536000, immutable``: the name changes whenever the content does.
+- The middleware leaves a response that already has ``Content-Encoding`` alone, and skips
+  ``.wasm``/``.tflite`` paths anyway, so nothing is compressed twice.
+- Routes added to ``demo.app`` before ``launch()`` are lost: ``launch()`` builds a new
+  ``App`` (``App.create_app``). It passes ``launch(app_kwargs=...)`` to ``App.__init__``,
+  that is to ``FastAPI(routes=..., middleware=...)``, so the route goes in there, ahead of
+  Gradio's own routes.
+- Under SSR (``GRADIO_SSR_MODE=true``) a Node proxy sits in front and passes only some
+  prefixes to Python (``PYTHON_ROUTE_PREFIXES`` in ``gradio/templates/node/build/
+  proxy_routes.js``: ``/gradio_api``, ``/config``, …), hence the route under ``/gradio_api``.
+- The page itself (``/``) is compressed by :class:`PageCompression` (Gradio's own Brotli
+  middleware, told that ``/`` is compressible): it is made per visitor, so per request.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
-import mimetypes
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 from dae.inference import WEIGHTS_DIR, export_status
 from dae.registry import MODELS, digit_models
@@ -32,97 +52,199 @@ UI_DIR = Path(__file__).resolve().parent
 MODULE = UI_DIR / "digits_browser.js"
 VENDOR_DIR = UI_DIR / "vendor" / "litert"
 CONTROLLER = UI_DIR / "digits.js"
-# the build scripts/vendor_litert.sh keeps: single-threaded, relaxed SIMD (docs/browser.md says
-# why not the "compat" build)
-WASM_BUILD = "litert_wasm_internal"
-FILE_ROUTE = "/gradio_api/file="
+LIB = VENDOR_DIR / "litert.js"
+# the two builds scripts/vendor_litert.sh keeps, in the order the page tries them (both
+# single-threaded; "relaxed" needs WebAssembly relaxed SIMD, "compat" plain SIMD only)
+WASM_BUILDS = {"relaxed": "litert_wasm_internal", "compat": "litert_wasm_compat_internal"}
+# under /gradio_api: the one prefix both Gradio's own server and its SSR proxy hand to Python
+PREFIX = "/gradio_api/dae/"
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
+               ".tflite": "application/octet-stream"}
+HASH_CHARS = 16
+BROTLI_QUALITY = 9  # at start-up: 0.5 s for the five exports on a 2-core machine; 11 takes 16 s
+GZIP_LEVEL = 6  # for clients without brotli; made in a background thread (3.5 s for the two wasm)
 
 
-def url_for(path: Path, root: str = "") -> str:
-    """The URL Gradio serves a registered file or folder at. ``root`` is the app's root URL
-    (``""`` at the top of a host; Gradio's ``root`` in its page config when mounted below it).
-    A folder's URL ends in "/", so that relative names resolve inside it."""
-    path = Path(path).resolve()
-    return f"{root.rstrip('/')}{FILE_ROUTE}{quote(path.as_posix(), safe='/')}" + ("/" if path.is_dir() else "")
+@dataclass(frozen=True)
+class Asset:
+    """One served file: its content-hashed name, type, and its bytes raw and compressed."""
+
+    name: str
+    path: Path
+    sha256: str
+    media_type: str
+    raw: bytes = field(repr=False)
+    encoded: dict = field(repr=False)  # {"br": bytes, "gzip": bytes once made}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _vendored_sha256() -> dict[str, str]:
+    """ui/vendor/litert/VERSIONS' sha256 per file name (scripts/vendor_litert.sh writes it)."""
+    lines = (VENDOR_DIR / "VERSIONS").read_text().splitlines()
+    rows = (line.split("  ", 1) for line in lines[lines.index("# sha256") + 1:] if "  " in line)
+    return {name: sha for sha, name in rows}
 
 
-def model_entries(weights_dir: str | Path | None = None, root: str = "") -> dict[str, dict]:
-    """Per digit model: ``{"browser": True, "url", "sha256", "bytes", "has_latent"}`` for a
-    current export (:func:`dae.inference.export_status`), else ``{"browser": False, "why",
-    "has_latent"}``, and the page keeps that model on the server and says why."""
-    weights_dir = Path(weights_dir or WEIGHTS_DIR)
-    out = {}
-    for name in digit_models():
-        lite, why = export_status(name, weights_dir)
-        if problem := card_problem(name, weights_dir):  # the server lists it as unavailable too
-            lite, why = None, problem
-        entry: dict = {"has_latent": MODELS[name].has_latent}
-        if lite is None:
-            entry.update(browser=False, why=why)
-        else:
-            entry.update(browser=True, url=url_for(lite, root), sha256=_sha256(lite), bytes=lite.stat().st_size)
-        out[name] = entry
-    return out
+def _brotli(path: Path, raw: bytes, sha: str, vendored: dict[str, str]) -> bytes:
+    """The vendoring script's quality-11 ``<file>.br`` when VERSIONS vouches for it and for
+    ``raw`` (the two came from one run), else brotli made here."""
+    import brotli
+
+    pre = path.with_name(path.name + ".br")
+    if pre.is_file() and vendored.get(path.name) == sha:
+        br = pre.read_bytes()
+        if vendored.get(pre.name) == hashlib.sha256(br).hexdigest():
+            return br
+    return brotli.compress(raw, mode=brotli.MODE_GENERIC, quality=BROTLI_QUALITY, lgwin=24)
 
 
-def urls(root: str = "") -> dict[str, str]:
-    """``module``: ui/digits_browser.js (import it with ``import()``); ``controller``:
-    ui/digits.js, the Digits tab's controller (load it with ``<script type="module" src=…>``
-    after the manifest's ``<script>``); ``runtime``: the folder holding litert.js and the wasm
-    build, for ``loadRuntime(runtime)``."""
-    return {"module": url_for(MODULE, root), "controller": url_for(CONTROLLER, root),
-            "runtime": url_for(VENDOR_DIR, root)}
+def _asset(path: Path, vendored: dict[str, str]) -> Asset:
+    raw = path.read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    stem, _, ext = path.name.partition(".")
+    name = f"{stem}.{sha[:HASH_CHARS]}.{ext}"
+    return Asset(name, path, sha, MEDIA_TYPES[path.suffix], raw, {"br": _brotli(path, raw, sha, vendored)})
 
 
-def manifest(weights_dir: str | Path | None = None, root: str = "") -> dict:
-    """Everything the page needs, JSON-ready: ``{"module", "controller", "runtime", "models":
-    {name: entry}}``.
+class Assets:
+    """Every file the browser path fetches, read, hashed and compressed once: brotli before
+    the constructor returns, gzip (for the rare client without brotli) in a background thread
+    (``gzip_ready`` is set when it is done; until then such a client gets the file as it is)."""
 
-    Computed once when the page is built (it hashes the exports); the browser checks each
-    downloaded file against its ``sha256`` before running it.
-    """
-    return {**urls(root), "models": model_entries(weights_dir, root)}
+    def __init__(self, weights_dir: str | Path | None = None):
+        self.weights_dir = Path(weights_dir or WEIGHTS_DIR)
+        # a model whose card the server refuses (it lists it as unavailable) is not offered either
+        self.status = {name: ((None, problem) if (problem := card_problem(name, self.weights_dir))
+                              else export_status(name, self.weights_dir)) for name in digit_models()}
+        files = [MODULE, CONTROLLER, LIB]
+        for build in WASM_BUILDS.values():
+            files += [VENDOR_DIR / f"{build}.js", VENDOR_DIR / f"{build}.wasm"]
+        files += [lite for lite, _ in self.status.values() if lite is not None]
+        vendored = _vendored_sha256()
+        self.by_path = {p: _asset(p, vendored) for p in files}
+        self.by_name = {a.name: a for a in self.by_path.values()}
+        self.gzip_ready = threading.Event()
+        threading.Thread(target=self._gzip_all, name="dae-assets-gzip", daemon=True).start()
+
+    def _gzip_all(self) -> None:
+        for a in self.by_path.values():
+            a.encoded["gzip"] = gzip.compress(a.raw, GZIP_LEVEL, mtime=0)
+        self.gzip_ready.set()
+
+    def url(self, path: Path, root: str = "") -> str:
+        """The URL of a served file; ``root`` is the app's root URL (``""`` at the top of a
+        host; Gradio's ``root`` when it is mounted below one)."""
+        return f"{root.rstrip('/')}{PREFIX}{self.by_path[Path(path)].name}"
+
+    def model_entries(self, root: str = "") -> dict[str, dict]:
+        """Per digit model: ``{"browser": True, "url", "sha256", "bytes", "has_latent"}`` for
+        a current export (:func:`dae.inference.export_status`), else ``{"browser": False,
+        "why", "has_latent"}``, and the page keeps that model on the server and says why."""
+        out = {}
+        for name, (lite, why) in self.status.items():
+            entry: dict = {"has_latent": MODELS[name].has_latent}
+            if lite is None:
+                entry.update(browser=False, why=why)
+            else:
+                a = self.by_path[lite]
+                entry.update(browser=True, url=self.url(lite, root), sha256=a.sha256, bytes=len(a.raw))
+            out[name] = entry
+        return out
+
+    def manifest(self, root: str = "") -> dict:
+        """Everything the page needs, JSON-ready: ``{"module", "controller", "runtime": {"lib",
+        "builds": {"relaxed" | "compat": {"loader", "wasm"}}}, "models": {name: entry}}``."""
+        builds = {label: {"loader": self.url(VENDOR_DIR / f"{b}.js", root),
+                          "wasm": self.url(VENDOR_DIR / f"{b}.wasm", root)} for label, b in WASM_BUILDS.items()}
+        return {"module": self.url(MODULE, root), "controller": self.url(CONTROLLER, root),
+                "runtime": {"lib": self.url(LIB, root), "builds": builds},
+                "models": self.model_entries(root)}
 
 
-def static_paths(weights_dir: str | Path | None = None) -> list[Path]:
-    """The paths to hand to ``gr.set_static_paths``: the module, the controller, the vendored
-    runtime folder, and each current digit export (files, not ``weights/``: nothing else there
-    is served)."""
-    exports = [export_status(n, Path(weights_dir or WEIGHTS_DIR))[0] for n in digit_models()]
-    return [MODULE, CONTROLLER, VENDOR_DIR, *(p for p in exports if p is not None)]
-
-
-def ensure_wasm_mime() -> None:
-    """Make Gradio's file route answer ``application/wasm`` for .wasm files.
-
-    ``WebAssembly.instantiateStreaming`` refuses any other type (the Emscripten loader then
-    falls back to downloading first and compiling after, slower, with a console error).
-    Gradio takes the type from Python's ``mimetypes`` (``route_utils.file_fetch``), whose table
-    ``mimetypes.init()`` rebuilds from the system's files, the Windows registry included, so
-    a machine's own table can override the built-in ``.wasm`` entry. ``gradio.routes`` calls
-    ``mimetypes.init()`` when it is imported, which discards earlier ``add_type`` calls: so
-    import Gradio first, then add the type.
-    """
-    import gradio.routes  # noqa: F401  (its import-time mimetypes.init() must come first)
-
-    mimetypes.add_type("application/wasm", ".wasm")
+_served: Assets | None = None
+_lock = threading.Lock()
 
 
 def register(weights_dir: str | Path | None = None) -> dict:
-    """Serve everything the browser path needs and return the :func:`manifest`.
+    """Build the served table (once per process and weights folder) and return its
+    :func:`Assets.manifest`. Call before ``launch(app_kwargs=app_kwargs())``."""
+    global _served
+    with _lock:
+        if _served is None or _served.weights_dir != Path(weights_dir or WEIGHTS_DIR):
+            _served = Assets(weights_dir)
+        return _served.manifest()
 
-    Call once before ``launch``. ``gr.set_static_paths`` extends a process-wide list, so a
-    second call only repeats paths already there.
-    """
-    import gradio as gr
 
-    ensure_wasm_mime()
-    gr.set_static_paths(static_paths(weights_dir))
-    return manifest(weights_dir)
+def served() -> Assets | None:
+    """The table :func:`register` built (None before it ran)."""
+    return _served
+
+
+def manifest(weights_dir: str | Path | None = None, root: str = "") -> dict:
+    """The manifest of ``weights_dir``'s exports, without serving anything (hashes them)."""
+    return Assets(weights_dir).manifest(root)
+
+
+def _encoding(accept: str) -> str | None:
+    """The encoding to send for an ``Accept-Encoding`` header: br, else gzip, else none."""
+    offered = {}
+    for part in accept.split(","):
+        token, _, params = part.strip().partition(";")
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        offered[token.strip().lower()] = q
+    for enc in ("br", "gzip"):
+        if offered.get(enc, offered.get("*", 0.0)) > 0:
+            return enc
+    return None
+
+
+async def _serve(request):
+    from starlette.responses import Response
+
+    asset = _served.by_name.get(request.path_params["name"]) if _served else None
+    if asset is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    headers = {"Cache-Control": CACHE_CONTROL, "ETag": f'"{asset.sha256}"', "Vary": "Accept-Encoding",
+               "X-Content-Type-Options": "nosniff"}
+    if request.headers.get("if-none-match", "").strip() == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    enc = _encoding(request.headers.get("accept-encoding", ""))
+    body = asset.encoded.get(enc) if enc else None
+    if body is None:  # no encoding accepted, or gzip not made yet
+        body = asset.raw
+    else:
+        headers["Content-Encoding"] = enc
+    return Response(body, media_type=asset.media_type, headers=headers)
+
+
+def page_compression():
+    """Gradio's own Brotli middleware (gzip where brotli is not accepted), for the page at
+    ``/``, which Gradio's instance skips: it decides by the path's extension, and ``/`` has
+    none. Nothing else is touched."""
+    from gradio.brotli_middleware import BrotliMiddleware
+
+    class PageCompression(BrotliMiddleware):
+        def _is_compressible_file_type(self, scope) -> bool:
+            return scope.get("method") == "GET" and scope.get("path", "") in ("", "/")
+
+    return PageCompression
+
+
+def app_kwargs() -> dict:
+    """For ``launch(app_kwargs=...)``: the route that serves :func:`register`'s files, and the
+    page's compression (see the module's docstring for why here)."""
+    from starlette.middleware import Middleware
+    from starlette.routing import Route
+
+    return {"routes": [Route(PREFIX + "{name}", _serve, methods=["GET", "HEAD"])],
+            "middleware": [Middleware(page_compression(), quality=5)]}
 
 
 def head_script(manifest: dict, name: str = "daeBrowser") -> str:

@@ -5,16 +5,20 @@
 // no request (ui/digits.py wires it so). Until the in-browser path is ready, or when it cannot
 // be, changed() presses the hidden #digits-refresh button, whose click is the server render.
 // Once LiteRT.js and the digit models have loaded (after the first paint, which the server
-// made), changed() computes the strip here: the corruption, every ticked model, PSNR/SSIM,
+// made; loadBest picks the wasm build: relaxed SIMD where it compiles and runs, else the
+// compat build), changed() computes the strip here: the corruption, every ticked model, PSNR/SSIM,
 // the codes and error maps, with ui/digits_browser.js, all on the page's own thread (Web Workers
 // were measured slower here: docs/browser.md, "What a σ step costs"). The markup is
 // ui/panels.py's: keep the two alike (tests/test_instant.py compares them). A step that keeps
 // the strip's shape patches it in place (patch) rather than rewriting it.
 //
+// A model that fails at run time (a runtime abort: an engine whose relaxed SIMD is partial)
+// moves the page to the next build: the server answers meanwhile, then the strip is computed
+// here again, and the source line names the build that computed it.
 // The server path takes over, and the source line says why, when: the page asks for it
-// (?server=1), WebAssembly (or relaxed SIMD) is missing, the runtime or a model fails to load,
-// a model errors at run time, or a classical filter is ticked (those run on the server only:
-// computing the models here on different noise would compare unlike with unlike).
+// (?server=1), no wasm build loads and runs here, the last build fails at run time, or a
+// classical filter is ticked (those run on the server only: computing the models here on
+// different noise would compare unlike with unlike).
 
 const M = window.daeBrowser; // ui/browser_assets.manifest(), put on the page by app.py
 const SERVER_ONLY = new URLSearchParams(location.search).get("server");
@@ -22,6 +26,8 @@ const state = {
   mode: "server", // "server" until the browser path is ready, "browser" after
   why: SERVER_ONLY && SERVER_ONLY !== "0" ? "?server=1 asks for the server" : "",
   lib: null,
+  build: null, // the wasm build the models run on: "relaxed" | "compat"
+  tried: {}, // builds passed over, and why
   models: {},
   last: null, // the latest values changed() was given
   drawn: "", // the values of the strip on screen, as JSON
@@ -124,7 +130,8 @@ async function renderHere(values) {
   const ms = performance.now() - t0;
   const data = escapeHtml(JSON.stringify(values));
   return `<div class="dae-strip" data-state="${data}">${parts.join("")}</div>` +
-    `<p class="dae-source" id="dae-source" data-source="browser">computed in your browser (${ms.toFixed(0)} ms)</p>`;
+    `<p class="dae-source" id="dae-source" data-source="browser" data-build="${state.build}">computed in your browser ` +
+    `(LiteRT.js ${lib.BUILD_LABELS[state.build]}, ${ms.toFixed(0)} ms)</p>`;
 }
 
 function container() {
@@ -201,9 +208,36 @@ function fallBack(why) {
   refreshServer();
 }
 
+/** A model failed at run time: the server answers while the next build loads (the exports'
+ * bytes are reused, only its wasm is fetched), then the strip is computed here again. */
+async function nextBuild(error) {
+  const failedBuild = state.build;
+  const rest = state.lib.BUILDS.slice(state.lib.BUILDS.indexOf(failedBuild) + 1);
+  const why = `the ${state.lib.BUILD_LABELS[failedBuild]} build failed in your browser (${error.message})`;
+  state.tried[failedBuild] = error.message;
+  state.lib.release(state.models);
+  state.models = {};
+  if (!rest.length) return fallBack(`${why}; the server took over`);
+  state.mode = "server";
+  state.why = `${why}; loading the next build`;
+  console.warn("in-browser digits:", state.why);
+  refreshServer();
+  try {
+    await useBest(rest);
+  } catch (e) {
+    fallBack(`${why}; ${e.message}; the server took over`);
+  }
+}
+
 window.daeDigits = {
   get mode() { return state.mode; },
   get why() { return state.why; },
+  /** The wasm build the models run on ("relaxed" | "compat"), null on the server path. */
+  get build() { return state.mode === "browser" ? state.build : null; },
+  /** Builds passed over, and why. */
+  get tried() { return { ...state.tried }; },
+  /** The loaded models (tests replace a model's run to simulate a runtime abort). */
+  get models() { return state.models; },
   /** The strip's markup for these values, computed here and not drawn (tests compare it). */
   render: (values) => renderHere(values),
   /** Called by every change of the tab's inputs (ui/digits.py's DISPATCH). */
@@ -219,7 +253,7 @@ window.daeDigits = {
     }
     state.pending = values; // only the newest values matter: a drag skips what it outpaced
     state.rendering ??= renderLoop()
-      .catch((e) => fallBack(`a model failed in your browser (${e.message}); the server took over`))
+      .catch((e) => { nextBuild(e); }) // not awaited: its new render must start its own loop
       .finally(() => { state.rendering = null; });
   },
 };
@@ -237,34 +271,56 @@ document.addEventListener("input", (e) => {
   window.daeDigits.changed(values);
 }, true);
 
-// After each server render, say why the server made it (once the browser path is known).
+// After each server render, say why the server made it (once the browser path is known). A
+// server render of the very values on screen that lands once the page computes here again
+// (one asked for while the next build loaded) is replaced by the page's own render of them.
+// (A digit pick's server render holds the new digit, whose change event follows: left alone.)
 new MutationObserver(() => {
   const p = document.getElementById("dae-source");
   if (!p || p.dataset.source === "browser" || p.dataset.note) return;
   state.drawn = ""; // a server render is on screen now
   const reason = state.mode === "browser" ? serverOnlyReason(state.last?.[7] ?? []) : state.why;
   if (reason) note(reason);
+  else if (state.mode === "browser" && state.last && sameValues(document.querySelector("#panels .dae-strip"), state.last)) {
+    window.daeDigits.changed(state.last);
+  }
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+function sameValues(strip, values) {
+  try {
+    return JSON.stringify(JSON.parse(strip?.dataset.state ?? "null")) === JSON.stringify(values);
+  } catch {
+    return false;
+  }
+}
+
+/** Load the first of these builds that works (ui/digits_browser.js, loadBest), and from then
+ * on compute here, starting from the strip on screen. Rejects when none works. */
+async function useBest(builds) {
+  const best = await state.lib.loadBest(M, { builds });
+  Object.assign(state.tried, best.tried);
+  state.models = best.models;
+  state.build = best.build;
+  const skipped = Object.entries(best.failed).map(([n, why]) => `${n}: ${why}`);
+  if (skipped.length) console.warn("in-browser digits: some models stay on the server:", skipped);
+  if (Object.keys(best.tried).length) console.warn("in-browser digits: builds passed over:", best.tried);
+  state.mode = "browser";
+  state.why = "";
+  const strip = document.querySelector("#panels .dae-strip");
+  const values = state.last ?? JSON.parse(strip?.dataset.state ?? "null");
+  state.drawn = "";
+  if (values) window.daeDigits.changed(values);
+}
 
 async function start() {
   if (state.why) return; // ?server=1
   try {
     state.lib = await import(M.module);
-    await state.lib.loadRuntime(M.runtime);
-    const { models, failed } = await state.lib.loadModels(M.models);
-    state.models = models;
-    if (!Object.keys(models).length) throw new Error(Object.values(failed)[0] ?? "no model loaded");
-    const skipped = Object.entries(failed).map(([n, why]) => `${n}: ${why}`);
-    if (skipped.length) console.warn("in-browser digits: some models stay on the server:", skipped);
+    await useBest(state.lib.BUILDS);
   } catch (e) {
     state.why = `in-browser path unavailable: ${e.message}`;
     note(state.why);
-    return;
   }
-  state.mode = "browser";
-  const strip = document.querySelector("#panels .dae-strip");
-  const values = state.last ?? JSON.parse(strip?.dataset.state ?? "null");
-  if (values) window.daeDigits.changed(values);
 }
 
 // After the first paint: the server's strip is on screen before any of this loads.

@@ -1,7 +1,7 @@
-// The Digits tab's in-browser path: corruption, the five digit models (LiteRT.js on
-// the very weights/<name>.tflite files the server runs), PSNR and SSIM, all in the visitor's
-// browser. The server stays the reference and the fallback: dae/corrupt.py and dae/metrics.py
-// are what this file copies, and tests/test_browser_parity.py holds it to them in Chromium.
+// The Digits tab's in-browser path: corruption, the five digit models (LiteRT.js on the very
+// weights/<name>.tflite files the server runs), PSNR and SSIM, all in the visitor's browser.
+// The server stays the reference and the fallback: dae/corrupt.py and dae/metrics.py are what
+// this file copies, and tests/test_browser_parity.py holds it to them, per wasm build.
 //
 // API (one ES module, no framework; import it with `await import(manifest.module)`, where
 // `manifest` is ui/browser_assets.manifest(), on the page as `window.daeBrowser` when the app
@@ -18,15 +18,19 @@
 //   psnr(clean, test), ssim(clean, test) -> number
 //       = dae.metrics.psnr / ssim on 28×28 (skimage, data_range 1, 7×7 window, sample
 //       covariance). psnr of identical images is Infinity.
-//   await loadRuntime(manifest.runtime)         once; rejects with a readable Error when
-//                                               WebAssembly or relaxed SIMD is missing or the
-//                                               runtime fails to load.
-//   await loadModel(name, entry)                entry = manifest.models[name] (browser: true):
+//   await loadBest(manifest, {builds?})         -> {build, runtime, models, failed, tried}: the
+//                                               first wasm build (BUILDS: relaxed SIMD, then
+//                                               compat) that loads, compiles every model and
+//                                               runs a first inference; rejects when none does.
+//   await loadRuntime(manifest.runtime, build?) one build ("relaxed" default, "compat"), once;
+//                                               rejects with a readable Error.
+//   await loadModel(name, entry, {runtime?})    entry = manifest.models[name] (browser: true):
 //                                               fetches entry.url, checks entry.sha256, compiles.
-//   await loadGraph(name, {url, sha256})         any .tflite (the Inside tab's encoder and decoder
-//                                               halves), checked and compiled; runGraph(graph, x)
+//   await loadGraph(name, {url, sha256}, {runtime?})  any .tflite (the Inside tab's encoder and
+//                                               decoder halves), checked and compiled; runGraph(graph, x)
 //                                               -> its one output as a Float32Array.
-//   await loadModels(manifest.models, names?)   -> {models: {name: Model}, failed: {name: why}}
+//   await loadModels(manifest.models, names?, {runtime?})
+//                                               -> {models: {name: Model}, failed: {name: why}, stages}
 //                                               (entries with browser: false land in failed).
 //   await denoise(model, noisy)                 -> {image: Float32Array(784) in [0, 1],
 //                                                   code: Float32Array | null}
@@ -34,17 +38,14 @@
 //   drawDigit(canvas, image) / digitDataUrl(image)   paint a digit as the server's PNGs do.
 //   gaussianBlur(image, sigma), new Rng(seed), NOISE_KINDS   the pieces corrupt() is made of.
 //
-// Phase 2 (the tab): load the runtime and models after first paint; on every control change
-// call corrupt → denoise (each model) → psnr/ssim and paint; on any rejection (runtime, a
-// model's load, or a denoise at run time) fall back to the server for that model or all of
-// them and say why in one line. ?server=1 simply skips loadRuntime.
+// ui/digits.js (the tab) calls loadBest after the first paint, computes every control change
+// here, and on a failure at run time moves to the next build, or to the server.
 //
 // Images are Float32Array(784), row-major 28×28, values nominally in [0, 1].
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 export const NOISE_KINDS = Object.freeze(["gaussian", "uniform", "salt-pepper", "none"]);
-const WASM_LOADER = "litert_wasm_internal.js"; // the one build scripts/vendor_litert.sh keeps
 
 // --- the noise generator -------------------------------------------------------------
 
@@ -279,46 +280,82 @@ export function ssim(clean, test) {
 
 // --- the models ------------------------------------------------------------------------
 
-let runtime = null; // the LiteRT.js module namespace, once loaded
+/** The wasm builds, in the order loadBest tries them: "relaxed" needs WebAssembly relaxed SIMD,
+ * "compat" plain SIMD only (the same single-threaded LiteRT.js build otherwise). */
+export const BUILDS = Object.freeze(["relaxed", "compat"]);
+export const BUILD_LABELS = Object.freeze({ relaxed: "relaxed SIMD", compat: "compat, plain SIMD" });
+
+// wasm-feature-detect's SIMD probe (i32.const 0, i8x16.splat, i8x16.popcnt): LiteRT's own
+// supportsFeature() probes relaxed SIMD, threads, JSPI and WebNN, but not plain SIMD
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
+  65, 0, 253, 15, 253, 98, 11]);
+
+let current = null; // the Runtime loaded last, which loadModel uses unless told otherwise
+const modelBytes = new Map(); // url -> the checked bytes of an export: a second build reuses them
 
 /**
- * Load LiteRT.js and its single-threaded wasm build, once per page (later calls return the
- * same promise). Needs WebAssembly with relaxed SIMD (Chrome/Edge 114+; Safari lacks it:
- * docs/browser.md); without it, or if a file fails to load, the promise rejects with an Error
- * whose message starts "the in-browser runtime did not load: " and says why; a later call
- * tries again.
- * @param {string|URL} runtimeUrl the folder holding litert.js and the wasm build
- *   (manifest.runtime); relative URLs resolve against the page
- * @param {{loader?: string}} [options] loader: the build's Emscripten loader in that folder
- *   (default the vendored one; scripts/litert/measure.py --builds times the others with it)
- * @returns {Promise<void>}
+ * @typedef {object} Runtime
+ * @property {string} build "relaxed" | "compat"
+ * @property {object} lib this build's own instance of the LiteRT.js module
  */
-export function loadRuntime(runtimeUrl, { loader = WASM_LOADER } = {}) {
-  loadRuntime.promise ??= (async () => {
+
+/**
+ * Load LiteRT.js and one of its wasm builds, once per page and build (later calls return the
+ * same promise). Each build gets its own instance of litert.js (imported under its own URL),
+ * because LiteRT keeps one runtime per module instance and cannot unload one that failed.
+ * The wasm is fetched and compiled here, streamed, once: a build the engine cannot compile
+ * rejects at once, without Emscripten's second download (it retries a failed streaming
+ * compile as a plain download, for servers that send the wrong MIME type).
+ * Rejects with an Error whose message starts "the in-browser runtime did not load: " and says
+ * why (no WebAssembly, no (relaxed) SIMD, HTTP status, compile error); a later call tries again.
+ * @param {{lib: string, builds: Object<string, {loader: string, wasm: string}>}} runtime
+ *   manifest.runtime; relative URLs resolve against the page
+ * @param {string} [build] "relaxed" (default) or "compat"
+ * @returns {Promise<Runtime>}
+ */
+export function loadRuntime(runtime, build = "relaxed") {
+  const promises = (loadRuntime.promises ??= {});
+  promises[build] ??= (async () => {
     if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
-    const base = new URL(String(runtimeUrl).replace(/\/?$/, "/"), document.baseURI);
-    const lib = await import(new URL("litert.js", base).href);
-    // only for the vendored build: a --builds measurement may load another one
-    if (loader === WASM_LOADER && !(await lib.supportsFeature("relaxedSimd"))) {
-      throw new Error("this browser's WebAssembly lacks relaxed SIMD (Chrome/Edge 114+ have it; Safari does not), " +
-        "which the in-browser models need");
+    const spec = runtime.builds?.[build];
+    if (!spec) throw new Error(`no ${build} build is served`);
+    const url = (u) => new URL(u, document.baseURI).href;
+    const lib = await import(`${url(runtime.lib)}?build=${build}`);
+    if (build === "relaxed" && !(await lib.supportsFeature("relaxedSimd"))) {
+      throw new Error("this browser's WebAssembly lacks relaxed SIMD (Chrome/Edge 114+ have it; Safari does not)");
     }
-    // The runtime logs its set-up (INFO/WARNING lines) on stderr, which Emscripten sends to
-    // console.error; wasm-utils hands a global `Module` to the loader, so demote those to debug.
-    globalThis.Module = { printErr: (s) => (/^(INFO|WARNING)\b/.test(s) ? console.debug : console.error)(s) };
-    // the loader's own URL, not the folder: given a folder, LiteRT picks the file by feature
-    // detection (litert_wasm_compat_internal.js where relaxed SIMD is missing), and only this
-    // build is served
-    await lib.loadLiteRt(new URL(loader, base).href);
-    runtime = lib;
+    if (!WebAssembly.validate(SIMD_PROBE)) throw new Error("this browser's WebAssembly lacks SIMD");
+    const response = await fetch(url(spec.wasm), { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`${spec.wasm} answered HTTP ${response.status}`);
+    const module = (response.headers.get("Content-Type") ?? "").startsWith("application/wasm")
+      ? await WebAssembly.compileStreaming(response)
+      : await WebAssembly.compile(await response.arrayBuffer());
+    let instantiateFailed;
+    const failed = new Promise((_, reject) => { instantiateFailed = reject; });
+    // wasm-utils hands this global `Module` to the Emscripten loader. The runtime logs its
+    // set-up (INFO/WARNING lines) on stderr, which Emscripten sends to console.error: demote
+    // those to debug. instantiateWasm gives it the module compiled above.
+    globalThis.Module = {
+      printErr: (s) => (/^(INFO|WARNING)\b/.test(s) ? console.debug : console.error)(s),
+      locateFile: (path) => (path.endsWith(".wasm") ? url(spec.wasm) : path),
+      instantiateWasm(imports, ok) {
+        WebAssembly.instantiate(module, imports).then((instance) => ok(instance, module), instantiateFailed);
+        return {};
+      },
+    };
+    // the loader's own URL, not the folder: given a folder, LiteRT picks a file name by its
+    // relaxed-SIMD probe alone, and these names are content-hashed
+    await Promise.race([lib.loadLiteRt(url(spec.loader)), failed]);
+    current = { build, lib };
+    return current;
   })().catch((e) => {
-    loadRuntime.promise = null; // a later call may try again
+    promises[build] = null; // a later call may try again
     globalThis.Module = undefined; // the loader consumes it only on success
-    // a failed <script> rejects with its error Event; a blocked wasm with Emscripten's abort
+    // a failed <script> rejects with its error Event; a blocked wasm with a TypeError
     const detail = e instanceof Error ? e.message : e?.target?.src ? `could not load ${e.target.src}` : String(e);
     throw new Error(`the in-browser runtime did not load: ${detail}`, { cause: e });
   });
-  return loadRuntime.promise;
+  return promises[build];
 }
 
 async function sha256Hex(bytes) {
@@ -329,24 +366,33 @@ async function sha256Hex(bytes) {
 /**
  * @typedef {object} Model
  * @property {string} name
+ * @property {string} build the Runtime's build it runs on
+ * @property {object} lib that Runtime's LiteRT.js instance
  * @property {object} compiled LiteRT.js CompiledModel
  * @property {Int32Array} inputShape e.g. [1, 28, 28, 1]
  * @property {number[]} outputOrder indices into the model's outputs: the image, then the code
  */
 
+function stageError(stage, message, cause) {
+  return Object.assign(new Error(message, { cause }), { stage });
+}
+
 /**
- * Fetch one .tflite export, check it is the file the server vouched for, and compile it for
- * the CPU (wasm). Rejects with an Error saying why (HTTP status, checksum, compile error).
+ * Fetch one .tflite export (once per page: a second build reuses the bytes), check it is the
+ * file the server vouched for, and compile it for the CPU (wasm). Rejects with an Error saying
+ * why (HTTP status, checksum, compile error), whose `stage` is "fetch", "checksum",
+ * "compile" or "shape".
  * @param {string} name the model's name, for messages
  * @param {{url: string, sha256?: string}|string} entry manifest.models[name], or a URL
+ * @param {{runtime?: Runtime}} [options] default: the runtime loaded last
  * @returns {Promise<Model>}
  */
-export async function loadModel(name, entry) {
-  const { compiled } = await loadGraph(name, entry);
+export async function loadModel(name, entry, { runtime = current } = {}) {
+  const { compiled } = await loadGraph(name, entry, { runtime });
   const inputs = compiled.getInputDetails();
   if (inputs.length !== 1 || inputs[0].shape.reduce((a, b) => a * b, 1) !== PIXELS || inputs[0].dtype !== "float32") {
     compiled.delete();
-    throw new Error(`${name}: expected one float32 input of 784 values`);
+    throw stageError("shape", `${name}: expected one float32 input of 784 values`);
   }
   // dae.inference.LiteRunner's order: highest rank first (the image, then the code); the
   // element count breaks ties, so the 784-value image still comes first in a flat model
@@ -355,30 +401,41 @@ export async function loadModel(name, entry) {
     .map((d, i) => ({ i, rank: d.shape.length, n: size(d) }))
     .sort((a, b) => b.rank - a.rank || b.n - a.n)
     .map((d) => d.i);
-  return { name, compiled, inputShape: inputs[0].shape, outputOrder };
+  return { name, build: runtime.build, lib: runtime.lib, compiled, inputShape: inputs[0].shape, outputOrder };
 }
 
 /**
- * Fetch any .tflite graph, check it against its sha256, compile it for the CPU (wasm), with
- * no assumption about its shapes (loadModel adds the digit models' checks on top). Rejects
- * with an Error saying why.
+ * Fetch any .tflite graph (once per page: a second build reuses the bytes), check it against
+ * its sha256, compile it for the CPU (wasm), with no assumption about its shapes (loadModel
+ * adds the digit models' checks on top). Rejects with an Error saying why, whose `stage` is
+ * "fetch", "checksum" or "compile".
  * @param {string} name for messages
  * @param {{url: string, sha256?: string}|string} entry
- * @returns {Promise<{name: string, compiled: object, inputShape: Int32Array}>}
+ * @param {{runtime?: Runtime}} [options] default: the runtime loaded last
+ * @returns {Promise<{name: string, build: string, lib: object, compiled: object, inputShape: Int32Array}>}
  */
-export async function loadGraph(name, entry) {
+export async function loadGraph(name, entry, { runtime = current } = {}) {
   if (!runtime) throw new Error("loadRuntime() has not finished");
   const { url, sha256 } = typeof entry === "string" ? { url: entry } : entry;
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${name}: ${url} answered HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  // crypto.subtle exists in secure contexts only (https, localhost): elsewhere the check is skipped
-  if (sha256 && globalThis.crypto?.subtle) {
-    const got = await sha256Hex(bytes);
-    if (got !== sha256) throw new Error(`${name}: the downloaded model is not the server's (sha256 ${got.slice(0, 12)}…)`);
+  let bytes = modelBytes.get(url);
+  if (!bytes) {
+    const response = await fetch(url);
+    if (!response.ok) throw stageError("fetch", `${name}: ${url} answered HTTP ${response.status}`);
+    bytes = new Uint8Array(await response.arrayBuffer());
+    // crypto.subtle exists in secure contexts only (https, localhost): elsewhere the check is skipped
+    if (sha256 && globalThis.crypto?.subtle) {
+      const got = await sha256Hex(bytes);
+      if (got !== sha256) throw stageError("checksum", `${name}: the downloaded model is not the server's (sha256 ${got.slice(0, 12)}…)`);
+    }
+    modelBytes.set(url, bytes);
   }
-  const compiled = await runtime.loadAndCompile(bytes, { accelerator: "wasm" });
-  return { name, compiled, inputShape: compiled.getInputDetails()[0].shape };
+  let compiled;
+  try {
+    compiled = await runtime.lib.loadAndCompile(bytes, { accelerator: "wasm" });
+  } catch (e) {
+    throw stageError("compile", `${name}: ${e?.message ?? e}`, e);
+  }
+  return { name, build: runtime.build, lib: runtime.lib, compiled, inputShape: compiled.getInputDetails()[0].shape };
 }
 
 /**
@@ -388,7 +445,7 @@ export async function loadGraph(name, entry) {
  * @returns {Promise<Float32Array>} the output, unclipped
  */
 export async function runGraph(graph, input) {
-  const tensor = new runtime.Tensor(Float32Array.from(input), Array.from(graph.inputShape));
+  const tensor = new graph.lib.Tensor(Float32Array.from(input), Array.from(graph.inputShape));
   let outputs;
   try {
     outputs = await graph.compiled.run(tensor);
@@ -406,24 +463,77 @@ export async function runGraph(graph, input) {
  * Load every model the manifest lets the browser run; never rejects.
  * @param {Object<string, {browser: boolean, url?: string, sha256?: string, why?: string}>} entries manifest.models
  * @param {string[]} [names] a subset, in the order wanted (default: all)
- * @returns {Promise<{models: Object<string, Model>, failed: Object<string, string>}>}
+ * @param {{runtime?: Runtime}} [options] default: the runtime loaded last
+ * @returns {Promise<{models: Object<string, Model>, failed: Object<string, string>,
+ *   stages: Object<string, string>}>} stages: each failure's stage (see loadModel; "manifest"
+ *   for an entry the server withheld)
  */
-export async function loadModels(entries, names = Object.keys(entries)) {
+export async function loadModels(entries, names = Object.keys(entries), options = {}) {
   const models = {};
   const failed = {};
+  const stages = {};
   for (const name of names) { // one at a time: compiling is CPU work on the page's thread
     const entry = entries[name];
     if (!entry?.browser) {
       failed[name] = entry?.why ?? "not offered to the browser";
+      stages[name] = "manifest";
       continue;
     }
     try {
-      models[name] = await loadModel(name, entry);
+      models[name] = await loadModel(name, entry, options);
     } catch (e) {
       failed[name] = e.message;
+      stages[name] = e.stage ?? "compile";
     }
   }
-  return { models, failed };
+  return { models, failed, stages };
+}
+
+/** Free a set of models; those of a runtime that aborted may throw, which changes nothing. */
+export function release(models) {
+  for (const m of Object.values(models ?? {})) {
+    try { m.compiled.delete(); } catch { /* an aborted runtime */ }
+  }
+}
+
+/**
+ * The first build that works here, with its models: each build in turn (relaxed SIMD first)
+ * must load, compile every model it is offered, and run a first inference with each (the
+ * engine may validate a build and still abort on an opcode it lacks). A model the server
+ * withheld, or whose download failed or did not match its checksum, is not the build's fault
+ * and does not move to the next one.
+ * @param {{runtime: object, models: object}} manifest window.daeBrowser
+ * @param {{builds?: string[], names?: string[]}} [options] builds: in the order to try
+ * @returns {Promise<{build: string, runtime: Runtime, models: Object<string, Model>,
+ *   failed: Object<string, string>, tried: Object<string, string>}>} tried: why each earlier
+ *   build was passed over; rejects when none works, saying why for each
+ */
+export async function loadBest(manifest, { builds = BUILDS, names } = {}) {
+  const tried = {};
+  for (const build of builds) {
+    let runtime;
+    try {
+      runtime = await loadRuntime(manifest.runtime, build);
+    } catch (e) {
+      tried[build] = e.message.replace(/^the in-browser runtime did not load: /, "");
+      continue;
+    }
+    const { models, failed, stages } = await loadModels(manifest.models, names, { runtime });
+    const broken = Object.entries(stages).filter(([, s]) => s === "compile" || s === "shape").map(([n]) => failed[n]);
+    try {
+      for (const model of Object.values(models)) await denoise(model, new Float32Array(PIXELS));
+    } catch (e) {
+      broken.push(`a first inference failed (${e?.message ?? e})`);
+    }
+    if (broken.length || !Object.keys(models).length) {
+      release(models);
+      tried[build] = broken[0] ?? Object.values(failed)[0] ?? "no model loaded";
+      continue;
+    }
+    return { build, runtime, models, failed, tried };
+  }
+  const why = Object.entries(tried).map(([b, w]) => `${BUILD_LABELS[b] ?? b} build: ${w}`).join("; ");
+  throw new Error(`the in-browser runtime did not load: ${why || "no build to try"}`);
 }
 
 /**
@@ -435,7 +545,7 @@ export async function loadModels(entries, names = Object.keys(entries)) {
  */
 export async function denoise(model, noisy) {
   checkImage(noisy, "noisy");
-  const input = new runtime.Tensor(Float32Array.from(noisy), Array.from(model.inputShape));
+  const input = new model.lib.Tensor(Float32Array.from(noisy), Array.from(model.inputShape));
   let outputs;
   try {
     outputs = await model.compiled.run(input);

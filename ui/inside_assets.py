@@ -20,14 +20,27 @@ import hashlib
 import json
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from dae import latent
 from dae.inference import halves_status
 
-from .browser_assets import UI_DIR, _sha256, url_for
+from .browser_assets import UI_DIR
+
+FILE_ROUTE = "/gradio_api/file="  # Gradio's route for the paths gr.set_static_paths registers
 
 CONTROLLER = UI_DIR / "inside_browser.js"
 _FOLDER: Path | None = None  # this process's folder of codes files
+
+
+def url_for(path: Path, root: str = "") -> str:
+    """The URL Gradio serves a registered file at. ``root`` is the app's root URL (``""`` at
+    the top of a host; Gradio's ``root`` in its page config when mounted below it)."""
+    return f"{root.rstrip('/')}{FILE_ROUTE}{quote(Path(path).resolve().as_posix(), safe='/')}"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def codes_json(space: latent.LatentMap) -> str:

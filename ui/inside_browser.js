@@ -61,7 +61,8 @@ async function load() {
   state.name = name;
   state.entry = entry;
   const lib = await import(B.module);
-  await lib.loadRuntime(B.runtime);
+  // relaxed SIMD where it runs, else the compat build (Safari's engine), as the Digits tab does
+  await lib.loadRuntime(B.runtime).catch(() => lib.loadRuntime(B.runtime, "compat"));
   const [encoder, decoder, codes] = await Promise.all([
     lib.loadGraph(`${name} encoder`, entry.encoder), lib.loadGraph(`${name} decoder`, entry.decoder),
     fetch(entry.codes).then((r) => { if (!r.ok) throw new Error(`${entry.codes}: HTTP ${r.status}`); return r.json(); }),

@@ -2,10 +2,10 @@
 long headless Chromium takes per digit model, and how far its outputs are from the server's.
 
     python scripts/litert/measure.py            # about a minute on a 2-core machine
-    python scripts/litert/measure.py --builds   # relaxed-SIMD vs compat build, interleaved
-                                                # (needs `npm ci` in scripts/litert; ~3 min)
+    python scripts/litert/measure.py --builds   # relaxed-SIMD vs compat build, interleaved (~3 min)
 
-Serves the assets the way the app does (ui.browser_assets.register on a bare Gradio app),
+Serves the assets the way the app does (ui.browser_assets.register and app_kwargs on a bare
+Gradio app),
 fetches each one as a browser would (Accept-Encoding: br, gzip) and times ui/digits_browser.js
 in Debian's chromium. Not a test and not the tab's benchmark (that one times σ steps on the
 real page); a quick check of the runtime itself.
@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -32,23 +30,24 @@ from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, cpu, free_port  # noqa: E
 
 
 def _blank_page():
-    """A Gradio page with nothing on it, on a free loopback port, to serve the static files
-    registered before it (gr.set_static_paths); returns (the Blocks, its base URL)."""
+    """A Gradio page with nothing on it, on a free loopback port, serving what
+    ui.browser_assets.register() registered before it; returns (the Blocks, its base URL)."""
     import gradio as gr
 
+    from ui import browser_assets
 
     with gr.Blocks() as demo:
         gr.Markdown("measure")
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                app_kwargs=browser_assets.app_kwargs())
     return demo, f"http://127.0.0.1:{port}"
 
 def transfer(base: str, man: dict) -> dict[str, int]:
-    """Bytes on the wire per file (compressed where Gradio compresses), as a first visit fetches."""
-    from ui.browser_assets import WASM_BUILD
-
-    urls = {"digits_browser.js": man["module"], "digits.js": man["controller"], **{n: man["runtime"] + n for n in
-            ("litert.js", f"{WASM_BUILD}.js", f"{WASM_BUILD}.wasm")},
+    """Bytes on the wire per file (as served: brotli), as a first visit on the relaxed build fetches."""
+    relaxed = man["runtime"]["builds"]["relaxed"]
+    urls = {"digits_browser.js": man["module"], "digits.js": man["controller"], "litert.js": man["runtime"]["lib"],
+            "loader .js": relaxed["loader"], "wasm": relaxed["wasm"],
             **{f"{n}.tflite": e["url"] for n, e in man["models"].items() if e["browser"]}}
     out = {}
     for name, url in urls.items():
@@ -62,10 +61,10 @@ def transfer(base: str, man: dict) -> dict[str, int]:
 
 # what --builds compares: @litertjs/core's two single-threaded builds without special headers
 BUILDS = {"relaxed": "litert_wasm_internal", "compat": "litert_wasm_compat_internal"}
-TIME_BUILD = """async ([man, runtime, loader, noisy, reps, keep]) => {
+TIME_BUILD = """async ([man, build, noisy, reps, keep]) => {
     const dj = await import(man.module);
-    await dj.loadRuntime(runtime, {loader});
-    const {models, failed} = await dj.loadModels(man.models);
+    const runtime = await dj.loadRuntime(man.runtime, build);
+    const {models, failed} = await dj.loadModels(man.models, undefined, {runtime});
     const out = {failed, per_model: {}, outputs: {}};
     for (const [name, model] of Object.entries(models)) {
         const imgs = [];
@@ -103,23 +102,13 @@ def parity_set():
 def compare_builds(rounds: int, reps: int) -> None:
     """Time the relaxed-SIMD and the compat build alternately (a fresh page per build and
     round, the order swapped every round), and report each one's parity with the server."""
-    import gradio as gr
     from playwright.sync_api import sync_playwright
 
     from dae import load as dae_load
     from ui import browser_assets
 
-    wasm_dir = Path(__file__).resolve().parent / "node_modules/@litertjs/core/wasm"
-    if not wasm_dir.is_dir():
-        sys.exit(f"{wasm_dir} is missing: run `npm ci` in scripts/litert (or bash scripts/vendor_litert.sh)")
+    wasm_dir = browser_assets.VENDOR_DIR
     man = browser_assets.register()
-    folder = Path(tempfile.mkdtemp(prefix="litert-builds-"))
-    shutil.copy(browser_assets.VENDOR_DIR / "litert.js", folder)
-    for build in BUILDS.values():
-        for ext in (".js", ".wasm"):
-            shutil.copy(wasm_dir / f"{build}{ext}", folder)
-    gr.set_static_paths([folder])
-    runtime = browser_assets.url_for(folder)
     demo, base = _blank_page()
     print(f"CPU: {cpu()}")
     print("builds (raw / gzip -9 bytes):")
@@ -143,7 +132,7 @@ def compare_builds(rounds: int, reps: int) -> None:
             for label in order:
                 page = browser.new_page()
                 page.goto(base + "/")
-                res = page.evaluate(TIME_BUILD, [man, runtime, BUILDS[label] + ".js", rows, reps, r < 2])
+                res = page.evaluate(TIME_BUILD, [man, label, rows, reps, r < 2])
                 page.close()
                 assert not res["failed"], res["failed"]
                 meds = {n: statistics.median(t) for n, t in res["per_model"].items()}
@@ -156,7 +145,6 @@ def compare_builds(rounds: int, reps: int) -> None:
             print(f"  round {r + 1}: " + ", ".join(line) + f"  (load {os.getloadavg()[0]:.1f})")
         browser.close()
     demo.close()
-    shutil.rmtree(folder, ignore_errors=True)
     labels = list(BUILDS)
     print(f"{'model':10s} " + " ".join(f"{lb + ' ms':>11s}" for lb in labels)
           + "   " + " ".join(f"{'max|Δ| ' + lb:>15s}" for lb in labels) + "   (medians over rounds; |browser − server|)")

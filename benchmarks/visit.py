@@ -1,0 +1,170 @@
+"""What a visit to the Digits tab costs: bytes on the wire, first and repeat, and the σ step in
+Chromium and WebKitGTK, measured the same way.
+
+    python benchmarks/visit.py          # about 3 minutes; writes benchmarks/results/visit.json
+
+1. First visit in a fresh Chromium profile (Debian's chromium, headless): every response's
+   bytes on the wire (Chrome's own count, ``Network.loadingFinished.encodedDataLength``, so
+   headers included and compression as sent), from opening the page until it has switched
+   over to the in-browser path; per kind (the wasm, the exports, the page, the rest).
+2. Repeat visit in the same profile, closed and reopened (a persistent context): the same
+   count, and whether any wasm or .tflite body came over the wire again.
+3. The σ step p50 in Chromium and in WebKitGTK (WebKitWebDriver + Selenium under xvfb-run),
+   20 steps each after the switch-over: the time from the key press until the new
+   ``#out-unet-wide`` image is in the DOM, seen from the driver (Playwright polls every
+   animation frame; Selenium here every 10 ms), plus each page's server calls during the steps.
+
+The app runs as ``python app.py`` on a free loopback port; nothing else is contacted.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import CHROMIUM, CHROMIUM_ARGS, cpu, percentiles, save, start_app  # noqa: E402
+
+SERVER_CALL = "/gradio_api/queue/join"
+SWITCHED = ("() => window.daeDigits && window.daeDigits.mode === 'browser' && "
+            "document.querySelector('#dae-source')?.dataset.source === 'browser'")
+
+
+def kind(url: str) -> str:
+    path = url.split("?", 1)[0]
+    if path.endswith(".wasm"):
+        return "wasm"
+    if path.endswith(".tflite"):
+        return "tflite"
+    if path.rstrip("/").count("/") <= 2 and "." not in path.rsplit("/", 1)[-1]:
+        return "page"
+    return "other"
+
+
+def chromium_visit(context, url: str, timeout_ms: int = 120_000) -> dict:
+    """Open ``url`` in a new page of ``context`` and wait for the switch-over; return the bytes
+    each response took on the wire (Chrome's encodedDataLength; 0 for a cache hit), per URL."""
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    urls, wire, cached = {}, {}, set()
+    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.requestServedFromCache", lambda e: cached.add(e["requestId"]))
+    cdp.on("Network.responseReceived", lambda e: cached.add(e["requestId"]) if e["response"].get("fromDiskCache")
+           or e["response"].get("fromMemoryCache") else None)
+    cdp.on("Network.loadingFinished", lambda e: wire.__setitem__(e["requestId"], e["encodedDataLength"]))
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(SWITCHED, timeout=timeout_ms)
+    switch_s = time.perf_counter() - t0
+    page.wait_for_timeout(500)  # let the last responses finish
+    responses = [{"url": urls.get(r, "?"), "bytes": n, "kind": kind(urls.get(r, "?")), "cache": r in cached}
+                 for r, n in wire.items()]
+    by_kind = {}
+    for r in responses:
+        by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + r["bytes"]
+    return {"page": page, "bytes": sum(r["bytes"] for r in responses), "by_kind": by_kind,
+            "responses": responses, "switch_s": round(switch_s, 2),
+            "heavy_bodies": [r["url"] for r in responses if r["kind"] in ("wasm", "tflite") and r["bytes"] > 0
+                             and not r["cache"]]}
+
+
+def chromium_steps(page, n: int) -> dict:
+    calls = []
+    page.on("request", lambda r: calls.append(r.url) if SERVER_CALL in r.url else None)
+    times = []
+    slider = page.locator("#sigma input[type=range]")
+    slider.focus()
+    page.keyboard.press("Home")  # σ 0: the steps below stay inside the slider's range
+    page.wait_for_timeout(500)
+    before = len(calls)
+    for _ in range(n):
+        old = page.locator("#out-unet-wide img").get_attribute("src")
+        t = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("old => document.querySelector('#out-unet-wide img').src !== old", arg=old)
+        times.append(time.perf_counter() - t)
+    return {**percentiles(times), "server_calls": len(calls) - before}
+
+
+def webkit_steps(url: str, n: int) -> dict:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.test_webkit import server_calls, start_webkit, stop_webkit, switched
+
+    proc, session = start_webkit()
+    try:
+        t0 = time.perf_counter()
+        session.get(url)
+        build = switched(session)
+        switch_s = time.perf_counter() - t0
+        session.execute_script("performance.setResourceTimingBufferSize(10000)")
+        slider = session.find_element(By.CSS_SELECTOR, "#sigma input[type=range]")
+        slider.send_keys(Keys.HOME)
+        time.sleep(0.5)
+        session.execute_script("performance.clearResourceTimings()")
+        times = []
+        for _ in range(n):
+            old = session.execute_script("return document.querySelector('#out-unet-wide img').src")
+            t = time.perf_counter()
+            slider.send_keys(Keys.ARROW_RIGHT)
+            end = t + 30
+            while session.execute_script("return document.querySelector('#out-unet-wide img').src") == old:
+                if time.perf_counter() > end:
+                    raise TimeoutError("no new image in 30 s")
+                time.sleep(0.01)
+            times.append(time.perf_counter() - t)
+        version = session.capabilities.get("browserVersion")
+        return {**percentiles(times), "server_calls": server_calls(session), "build": build,
+                "switch_s": round(switch_s, 2), "engine": f"WebKitGTK {version} (MiniBrowser)"}
+    finally:
+        stop_webkit(proc, session)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    proc, url, startup = start_app()
+    result = {"cpu": cpu(), "startup_s": round(startup, 2), "load_average_at_start": os.getloadavg()}
+    try:
+        with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+            ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            first = chromium_visit(ctx, url)
+            result["chromium"] = {"version": ctx.browser.version if ctx.browser else None}
+            steps = chromium_steps(first["page"], 20)
+            ctx.close()
+            ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            repeat = chromium_visit(ctx, url)
+            ctx.close()
+        for name, v in (("first_visit", first), ("repeat_visit", repeat)):
+            result[name] = {"bytes": v["bytes"], "by_kind": v["by_kind"], "responses": len(v["responses"]),
+                            "switch_s": v["switch_s"], "heavy_bodies": v["heavy_bodies"],
+                            "largest": sorted(({"url": r["url"].rsplit("/", 1)[-1], "bytes": r["bytes"]}
+                                               for r in v["responses"]), key=lambda r: -r["bytes"])[:8]}
+        result["chromium"]["sigma_step"] = steps
+        result["webkitgtk"] = {"sigma_step": webkit_steps(url, 20)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    result["load_average_at_end"] = os.getloadavg()  # the machine may be shared: read the figures with it
+    path = save("visit", result)
+    f, r = result["first_visit"], result["repeat_visit"]
+    print(f"CPU: {result['cpu']['model']} ({result['cpu']['cores']} cores), load average "
+          f"{result['load_average_at_start'][0]:.1f} at start, {result['load_average_at_end'][0]:.1f} at end")
+    print(f"first visit, Chromium: {f['bytes']:,} B over {f['responses']} responses (target <= 4,500,000), "
+          f"switched over in {f['switch_s']} s; by kind: {f['by_kind']}")
+    print(f"repeat visit, same profile: {r['bytes']:,} B over {r['responses']} responses (target <= 400,000); "
+          f"wasm/.tflite bodies sent again: {len(r['heavy_bodies'])}")
+    for engine in ("chromium", "webkitgtk"):
+        s = result[engine]["sigma_step"]
+        print(f"σ step, {engine}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms over {s['n']} steps, "
+              f"server calls {s['server_calls']}" + (f", build {s['build']}" if "build" in s else ""))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
