@@ -45,7 +45,8 @@ def bare(browser, space):
         gr.Markdown("2-D map parity")
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                head=browser_assets.head_script(man) + inside_assets.head_script(inside))
+                head=browser_assets.head_script(man) + inside_assets.head_script(inside),
+                app_kwargs=browser_assets.app_kwargs())
     page = browser.new_page()
     page.goto(f"http://127.0.0.1:{port}/")
     page.wait_for_function("() => window.daeInsideMap !== undefined", timeout=60_000)
