@@ -119,11 +119,14 @@ def test_lab_reports_unavailable_models_and_serves_the_rest(tmp_path):
     import shutil
     from dae.inference import WEIGHTS_DIR
 
-    for name in ("dense", "conv-latent"):
-        shutil.copy(WEIGHTS_DIR / f"{name}.keras", tmp_path)
+    for name in ("dense", "conv-latent", "conv-pool"):
+        for ext in (".keras", ".json", ".tflite"):
+            shutil.copy(WEIGHTS_DIR / f"{name}{ext}", tmp_path)
+    (tmp_path / "conv-pool.json").unlink()  # weights without their card: unavailable too
     (tmp_path / "unet.keras").write_bytes(b"garbage")
     lab = service.Lab(tmp_path)
     assert set(lab.models) == {"dense", "conv-latent"}
+    assert "conv-pool.json does not exist" in lab.unavailable["conv-pool"]
     assert "python train.py --model unet" in lab.unavailable["unet"]
     assert "python train.py --model photo" in lab.unavailable["photo"]
     r = lab.digit(data.heldout_digits(1)[0, ..., 0], service.corrupt.gaussian(0.5), 0, ["dense", "unet"])
