@@ -60,7 +60,7 @@ WASM_BUILDS = {"relaxed": "litert_wasm_internal", "compat": "litert_wasm_compat_
 PREFIX = "/gradio_api/dae/"
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
-               ".tflite": "application/octet-stream"}
+               ".tflite": "application/octet-stream", ".json": "application/json"}
 HASH_CHARS = 16
 BROTLI_QUALITY = 9  # at start-up: 0.5 s for the five exports on a 2-core machine; 11 takes 16 s
 GZIP_LEVEL = 6  # for clients without brotli; made in a background thread (3.5 s for the two wasm)
@@ -127,9 +127,19 @@ class Assets:
         threading.Thread(target=self._gzip_all, name="dae-assets-gzip", daemon=True).start()
 
     def _gzip_all(self) -> None:
-        for a in self.by_path.values():
-            a.encoded["gzip"] = gzip.compress(a.raw, GZIP_LEVEL, mtime=0)
+        for a in list(self.by_path.values()):
+            a.encoded.setdefault("gzip", gzip.compress(a.raw, GZIP_LEVEL, mtime=0))
         self.gzip_ready.set()
+
+    def add(self, paths: list[Path]) -> None:
+        """Serve more files the same way (the Inside tab's map: its controller, halves and
+        codes), compressed here and now: they are small."""
+        for p in map(Path, paths):
+            if p not in self.by_path:
+                a = _asset(p, {})
+                a.encoded["gzip"] = gzip.compress(a.raw, GZIP_LEVEL, mtime=0)
+                self.by_path[p] = a
+                self.by_name[a.name] = a
 
     def url(self, path: Path, root: str = "") -> str:
         """The URL of a served file; ``root`` is the app's root URL (``""`` at the top of a

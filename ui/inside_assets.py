@@ -25,6 +25,7 @@ from urllib.parse import quote
 from dae import latent
 from dae.inference import halves_status
 
+from . import browser_assets
 from .browser_assets import UI_DIR
 
 FILE_ROUTE = "/gradio_api/file="  # Gradio's route for the paths gr.set_static_paths registers
@@ -62,7 +63,7 @@ def write_codes(space: latent.LatentMap, folder: Path) -> Path:
 
 
 def manifest(spaces: dict[str, latent.LatentMap], weights_dir: str | Path, root: str = "",
-             folder: Path | None = None) -> dict:
+             folder: Path | None = None, url=url_for) -> dict:
     """``{"controller", "models": {name: entry}}``: per 2-D model either ``{"browser": True,
     "encoder": {url, sha256, bytes}, "decoder": {…}, "codes": url, "extent"}`` or
     ``{"browser": False, "why"}``. Also returns the files to serve under ``"paths"``."""
@@ -79,21 +80,25 @@ def manifest(spaces: dict[str, latent.LatentMap], weights_dir: str | Path, root:
             models[name] = {"browser": False, "why": why}
             continue
         codes = write_codes(space, folder)
-        models[name] = {"browser": True, "codes": url_for(codes, root), "extent": space.extent.as_dict(),
-                        **{h: {"url": url_for(p, root), "sha256": _sha256(p), "bytes": p.stat().st_size}
+        link = url or (lambda p, _root: "")
+        models[name] = {"browser": True, "codes": link(codes, root), "extent": space.extent.as_dict(),
+                        **{h: {"url": link(p, root), "sha256": _sha256(p), "bytes": p.stat().st_size}
                            for h, p in halves.items()}}
         paths += [codes, *halves.values()]
-    return {"controller": url_for(CONTROLLER, root), "models": models, "paths": [str(p) for p in paths]}
+    return {"controller": (url or (lambda p, _root: ""))(CONTROLLER, root), "models": models,
+            "paths": [str(p) for p in paths]}
 
 
 def register(spaces: dict[str, latent.LatentMap], weights_dir: str | Path) -> dict:
-    """Serve the controller, each 2-D model's halves and codes; return the manifest. Call once
-    before ``launch`` (``gr.set_static_paths`` is process-wide)."""
-    import gradio as gr
-
-    man = manifest(spaces, weights_dir)
-    gr.set_static_paths([Path(p) for p in man["paths"]])
-    return man
+    """Serve the controller, each 2-D model's halves and codes through ui/browser_assets.py's
+    route (content-hashed, precompressed, cached for a year), after its ``register``; return
+    the manifest."""
+    assets = browser_assets.served()
+    if assets is None:
+        raise RuntimeError("call ui.browser_assets.register() first: the map's files join its table")
+    man = manifest(spaces, weights_dir, url=None)
+    assets.add([Path(p) for p in man["paths"]])
+    return manifest(spaces, weights_dir, url=assets.url)
 
 
 def head_script(man: dict) -> str:
