@@ -59,8 +59,9 @@ def test_decode_point_draws_a_digit_anywhere_on_the_map(client):
 
 @pytest.mark.parametrize("bad, message", [
     ({"model": "unet"}, "no bottleneck"), ({"model": "photo"}, "no bottleneck"), ({"model": "nope"}, "unknown model"),
-    ({"x": 1e6}, "off the dense map"), ({"y": -1e6}, "off the dense map"),
-    ({"x": "nan"}, "finite"), ({"y": "inf"}, "finite")])
+    ({"x": 50.0}, "off the dense map"), ({"y": -50.0}, "off the dense map"),
+    ({"x": 1e6}, "x must be a number from -1000 to 1000"), ({"y": "nan"}, "y must be a number"),
+    ({"y": "inf"}, "y must be a number")])
 def test_decode_point_refuses_bad_input_clearly(client, bad, message):
     with pytest.raises(Exception, match=message):
         client.predict(api_name="/decode_point", **bad)
