@@ -22,7 +22,7 @@ MAX_PHOTO_PIXELS = 1_000_000  # photos above this are downscaled, with a notice
 # small enough to stay within a photo request's 5 s bound: CBM3D took 14.8 s on 120×120 and
 # 24.1 s on 190×190 on a 2-core AMD EPYC at load average 9.6 (about 3 and 5 s unloaded), and
 # 12.9 s on a 481×321 BSDS500 photo unloaded; the photo U-Net does a megapixel in 2.7 s.
-BM3D_MAX_PIXELS = 128 * 128
+BM3D_MAX_PIXELS = 112 * 112
 
 
 @dataclass
