@@ -96,7 +96,7 @@ def build(ctx: Context, tab: gr.Tab) -> None:
         with gr.Column(scale=2):
             slider = gr.ImageSlider(label="noisy ↔ denoised", elem_id="photo-slider")
             text = gr.Markdown(elem_id="photo-why")
-            noise_map = gr.Image(visible=False, interactive=False, elem_id="photo-noise-map", buttons=[])
+            noise_map = gr.Image(visible=False, interactive=False, elem_id="photo-noise-map", buttons=[], height=320)
             download = gr.DownloadButton("Download the full-resolution result", interactive=False)
             others = gr.Gallery(label="classical baselines", columns=2, height=300)
     gr.on([tab.select, go.click, upload.upload, example.change, sigma.release, blur.release, clip.change,
