@@ -39,14 +39,21 @@ def kind(url: str) -> str:
         return "wasm"
     if path.endswith(".tflite"):
         return "tflite"
+    if path.endswith(("/config", "/gradio_api/info")):
+        return "config"  # what the front end fetches under SSR: the page's content
     if path.rstrip("/").count("/") <= 2 and "." not in path.rsplit("/", 1)[-1]:
         return "page"
     return "other"
 
 
-def chromium_visit(context, url: str, timeout_ms: int = 120_000) -> dict:
+INSIDE_READY = "() => document.querySelector('#map2d-source')?.dataset.source === 'browser'"
+
+
+def chromium_visit(context, url: str, timeout_ms: int = 120_000, inside: bool = False) -> dict:
     """Open ``url`` in a new page of ``context`` and wait for the switch-over; return the bytes
-    each response took on the wire (Chrome's encodedDataLength; 0 for a cache hit), per URL."""
+    each response took on the wire (Chrome's encodedDataLength; 0 for a cache hit), per URL.
+    With ``inside``, then open the Inside tab and wait for its 2-D map to decode in the page
+    (its two halves are fetched only then); ``inside_bytes`` is what that added."""
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -61,12 +68,20 @@ def chromium_visit(context, url: str, timeout_ms: int = 120_000) -> dict:
     page.wait_for_function(SWITCHED, timeout=timeout_ms)
     switch_s = time.perf_counter() - t0
     page.wait_for_timeout(500)  # let the last responses finish
-    responses = [{"url": urls.get(r, "?"), "bytes": n, "kind": kind(urls.get(r, "?")), "cache": r in cached}
-                 for r, n in wire.items()]
+    at_switch = set(wire)
+    if inside:
+        page.get_by_role("tab", name="Inside").click()
+        page.wait_for_function(INSIDE_READY, timeout=timeout_ms)
+        page.wait_for_timeout(500)
+    responses = [{"url": urls.get(r, "?"), "bytes": n, "kind": kind(urls.get(r, "?")), "cache": r in cached,
+                  "after_switch": r not in at_switch} for r, n in wire.items()]
     by_kind = {}
     for r in responses:
+        if r["after_switch"]:
+            continue
         by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + r["bytes"]
-    return {"page": page, "bytes": sum(r["bytes"] for r in responses), "by_kind": by_kind,
+    return {"page": page, "bytes": sum(r["bytes"] for r in responses if not r["after_switch"]),
+            "inside_bytes": sum(r["bytes"] for r in responses if r["after_switch"]), "by_kind": by_kind,
             "responses": responses, "switch_s": round(switch_s, 2),
             "heavy_bodies": [r["url"] for r in responses if r["kind"] in ("wasm", "tflite") and r["bytes"] > 0
                              and not r["cache"]]}
