@@ -14,14 +14,16 @@ temporary folder, weights included), the app is started as ``python app.py`` on 
    connections, as Chromium has per host; the page first, then the rest in the recorded order.
    A visitor is *ready* when it holds every response but the images (gallery thumbnails):
    everything its first in-browser step needs (the front end, the runtime and its wasm, the
-   exports). The browser's own work (parsing, compiling) is not in it; the server's is.
+   exports). The browser's own work (parsing, compiling) is not in it; the server's is. A GET
+   whose kept-alive connection the server closed is retried (as a browser does), and counted.
 3. **Meanwhile each visitor's first paint through** ``gradio_client``: ``Client(url)`` (its
    config and API info) and one ``/digit_view`` call with the page's default values, the
    server's strip (what a visitor's page asks of the server before it computes itself).
 
 Printed and saved per tree: the time until the last (Nth) visitor is ready, the median, the
 bytes the server sent (bodies as sent, compressed where it compresses, plus headers), the
-first-paint calls' median and slowest, and errors. The replay, the clients and the server
+first-paint calls' median and slowest, errors, and the CPU seconds the server and this script
+spent meanwhile. The replay, the clients and the server
 share this machine's CPUs; the figures compare trees under the same conditions.
 """
 from __future__ import annotations
@@ -44,6 +46,7 @@ from benchmarks.crowd import PAGE_EVENT  # noqa: E402
 from benchmarks.visit import SWITCHED  # noqa: E402
 
 CONNECTIONS = 6  # Chromium's connections per host over HTTP/1.1
+RETRIES = 2  # per GET, after the connection failed (counted)
 SKIP = ("/heartbeat/",)  # an event stream that lasts as long as the page
 DROP_HEADERS = {"host", "connection", "content-length", "cookie"}
 
@@ -77,19 +80,32 @@ def record(url: str, timeout_ms: int = 120_000) -> dict:
 
 async def visitor(client, gets: list[dict], t0: float) -> dict:
     """One visitor's replay: the page, then the rest over CONNECTIONS connections."""
-    sent = {"body": 0, "headers": 0}
+    sent = {"body": 0, "headers": 0, "retries": 0}
     errors = []
 
     async def fetch(g: dict) -> None:
-        try:
-            async with client.stream("GET", g["url"], headers=g["headers"]) as r:
-                async for chunk in r.aiter_raw():
-                    sent["body"] += len(chunk)
-                sent["headers"] += sum(len(k) + len(v) + 4 for k, v in r.headers.raw) + 17
-                if r.status_code >= 400:
-                    errors.append(f"{g['url']}: HTTP {r.status_code}")
-        except Exception as e:  # noqa: BLE001  (counted and reported)
-            errors.append(f"{g['url']}: {type(e).__name__}: {e}")
+        import httpx
+
+        for attempt in range(RETRIES + 1):
+            got = 0
+            try:
+                async with client.stream("GET", g["url"], headers=g["headers"]) as r:
+                    async for chunk in r.aiter_raw():
+                        got += len(chunk)
+                    sent["headers"] += sum(len(k) + len(v) + 4 for k, v in r.headers.raw) + 17
+                    if r.status_code >= 400:
+                        errors.append(f"{g['url']}: HTTP {r.status_code}")
+                sent["body"] += got
+                return
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError) as e:
+                # a kept-alive connection the server closed meanwhile: a browser retries a GET
+                sent["body"] += got
+                sent["retries"] += 1
+                if attempt == RETRIES:
+                    errors.append(f"{g['url']}: {type(e).__name__}: {e}")
+            except Exception as e:  # noqa: BLE001  (counted and reported)
+                errors.append(f"{g['url']}: {type(e).__name__}: {e}")
+                return
 
     await fetch(gets[0])
     queue = list(gets[1:])
@@ -109,7 +125,7 @@ async def visitor(client, gets: list[dict], t0: float) -> dict:
 
     await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
     return {"ready_s": ready, "all_s": time.perf_counter() - t0, "bytes": sent["body"] + sent["headers"],
-            "body_bytes": sent["body"], "errors": errors}
+            "body_bytes": sent["body"], "retries": sent["retries"], "errors": errors}
 
 
 async def replay(gets: list[dict], n: int, t0: float) -> list[dict]:
@@ -129,30 +145,42 @@ def first_paint(url: str, t0: float) -> dict:
     from gradio_client import Client
 
     try:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, httpx_kwargs={"timeout": 600})  # a crowd is slow, not broken
         client.predict(*PAGE_EVENT, api_name="/digit_view")
         return {"s": time.perf_counter() - t0, "error": None}
     except Exception as e:  # noqa: BLE001  (counted and reported)
         return {"s": time.perf_counter() - t0, "error": f"{type(e).__name__}: {e}"}
 
 
-def arrive(url: str, gets: list[dict], n: int) -> dict:
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far, from /proc (0 where unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, TypeError):
+        return 0.0
+
+
+def arrive(url: str, gets: list[dict], n: int, server_pid: int | None = None) -> dict:
     """N replays and N gradio_client first paints, all started at the same moment."""
     t0 = time.perf_counter()
+    cpu0 = cpu_seconds(server_pid), cpu_seconds(os.getpid())
     with ThreadPoolExecutor(n) as pool:
         paints = [pool.submit(first_paint, url, t0) for _ in range(n)]
         visits = asyncio.run(replay(gets, n, t0))
         paints = [f.result() for f in paints]
+    cpu1 = cpu_seconds(server_pid), cpu_seconds(os.getpid())
     ready = sorted(v["ready_s"] for v in visits if v["ready_s"] is not None)
     paint_s = sorted(p["s"] for p in paints if not p["error"])
     med = lambda xs: round(xs[len(xs) // 2], 2) if xs else None  # noqa: E731
     return {
         "visitors": n, "requests_per_visitor": len(gets),
+        "server_cpu_s": round(cpu1[0] - cpu0[0], 1), "replay_and_clients_cpu_s": round(cpu1[1] - cpu0[1], 1),
         "last_ready_s": round(ready[-1], 2) if len(ready) == n else None, "median_ready_s": med(ready),
         "last_all_s": round(max(v["all_s"] for v in visits), 2),
         "server_sent_bytes": sum(v["bytes"] for v in visits),
         "per_visitor_bytes": visits[0]["bytes"],
-        "replay_errors": sum(len(v["errors"]) for v in visits),
+        "replay_errors": sum(len(v["errors"]) for v in visits), "replay_retries": sum(v["retries"] for v in visits),
         "replay_error_examples": [e for v in visits for e in v["errors"]][:5],
         "first_paint_median_s": med(paint_s), "first_paint_last_s": round(paint_s[-1], 2) if paint_s else None,
         "first_paint_errors": sum(1 for p in paints if p["error"]),
@@ -169,11 +197,11 @@ def serve(tree: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def measure_url(url: str, label: str, n: int) -> dict:
+def measure_url(url: str, label: str, n: int, server_pid: int | None = None) -> dict:
     visit = record(url)
     out = {"tree": label, "recorded_switched": visit["switched"], "recorded_switch_s": visit["switch_s"],
            "posts_during_visit": len(visit["posts"])}
-    out.update(arrive(url, visit["gets"], n))
+    out.update(arrive(url, visit["gets"], n, server_pid))
     return out
 
 
@@ -181,7 +209,7 @@ def measure(tree: Path, label: str, n: int) -> dict:
     proc, url = serve(tree)
     try:
         time.sleep(5)  # the app's start-up work off the CPUs (its curves start once the page answers)
-        return measure_url(url, label, n)
+        return measure_url(url, label, n, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
