@@ -51,8 +51,6 @@ class Firefox:
     Use as a context manager; :meth:`close` ends the session and the browser we started."""
 
     def __init__(self, timeout: float = 60):
-        import websocket
-
         assert FIREFOX, "no firefox-esr (apt-get install firefox-esr)"
         self.profile = tempfile.TemporaryDirectory(prefix="dae-firefox-")
         Path(self.profile.name, "user.js").write_text(
@@ -61,6 +59,15 @@ class Firefox:
         self.proc = subprocess.Popen([FIREFOX, "--headless", "--no-remote", "--profile", self.profile.name,
                                       f"--remote-debugging-port={port}", "about:blank"],
                                      start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self._connect(port, timeout)
+        except BaseException:
+            self.close()  # never leave a browser behind
+            raise
+
+    def _connect(self, port: int, timeout: float) -> None:
+        import websocket
+
         end = time.monotonic() + timeout
         while True:
             try:
@@ -71,7 +78,6 @@ class Firefox:
                 break
             except (OSError, websocket.WebSocketException):
                 if time.monotonic() > end or self.proc.poll() is not None:
-                    self.close()
                     raise RuntimeError("firefox-esr's WebDriver BiDi did not answer")
                 time.sleep(0.2)
         self._id = 0
