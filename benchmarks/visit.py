@@ -22,6 +22,7 @@ The app runs as ``python app.py`` on a free loopback port; nothing else is conta
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -161,6 +162,17 @@ def firefox_steps(url: str, n: int) -> dict:
                 "switch_s": round(switch_s, 2), "engine": f.version}
 
 
+def children_of(pid: int) -> list[int]:
+    """The direct children of a process, from /proc."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
 def ssr_visits() -> None:
     """``--ssr``: the first and repeat visit's bytes only, with the app under Gradio's SSR mode
     (its Node 24 server in front: GRADIO_NODE_PATH, as .ci/run sets it); results/visit_ssr.json."""
@@ -171,7 +183,7 @@ def ssr_visits() -> None:
     node = node24()
     if not node:
         raise SystemExit("--ssr needs Node 24: set GRADIO_NODE_PATH (see .ci/run)")
-    proc, url, startup = start_app(env={"GRADIO_SSR_MODE": "true", "GRADIO_NODE_PATH": node})
+    proc, url, startup = start_app(env={"GRADIO_SSR_MODE": "true", "GRADIO_NODE_PATH": node}, timeout=600)
     result = {"cpu": cpu(), "startup_s": round(startup, 2), "load_average_at_start": os.getloadavg()}
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
@@ -186,8 +198,14 @@ def ssr_visits() -> None:
                 print(f"{name}, Chromium, SSR: {v['bytes']:,} B over {len(v['responses'])} responses; "
                       f"by kind: {v['by_kind']}; wasm/.tflite bodies: {len(v['heavy_bodies'])}")
     finally:
+        children = children_of(proc.pid)  # Gradio's Node server outlives its Python parent
         proc.terminate()
         proc.wait(timeout=30)
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
     result["load_average_at_end"] = os.getloadavg()
     print(f"wrote {save('visit_ssr', result)}")
 

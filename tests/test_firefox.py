@@ -7,16 +7,14 @@ installs it).
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
 
-import numpy as np
 import pytest
 
 from tests.firefox import FIREFOX, Firefox
-from tests.test_browser_parity import TOLERANCE
+from tests.engine_parity import PARITY_JS, assert_matches_server, few_digits
 
 SERVER_CALL = "/gradio_api/queue/join"
 UNET_WIDE_SRC = "document.querySelector('#out-unet-wide img')?.src ?? null"
@@ -78,33 +76,7 @@ def test_firefox_switches_over_and_sigma_sends_no_request(firefox, app_url):
 
 
 def test_firefox_matches_the_server_on_a_few_digits(firefox, app_url):
-    import dae
-    from dae import corrupt, data
-    from dae.registry import digit_models
-
     firefox.get(app_url)
     build = switched(firefox)
-    clean = data.heldout_digits(1)[:6]
-    noisy = corrupt.apply(clean, corrupt.from_controls("gaussian", 0.5), seed=7)
-    b64 = base64.b64encode(np.ascontiguousarray(noisy, "<f4").tobytes()).decode()
-    got = firefox.js(f"""(async () => {{
-        const man = window.daeBrowser;
-        const dj = await import(man.module);
-        const runtime = await dj.loadRuntime(man.runtime, {build!r});
-        const {{models, failed}} = await dj.loadModels(man.models, undefined, {{runtime}});
-        const x = new Float32Array(Uint8Array.from(atob({b64!r}), (c) => c.charCodeAt(0)).buffer);
-        const out = {{}};
-        for (const [name, model] of Object.entries(models)) {{
-            const images = [];
-            for (let i = 0; i < x.length / 784; i++) {{
-                images.push(...(await dj.denoise(model, x.subarray(784 * i, 784 * (i + 1)))).image);
-            }}
-            out[name] = images;
-        }}
-        return {{out, failed}};
-    }})()""")
-    assert got["failed"] == {}, got["failed"]
-    for name in digit_models():
-        server = dae.load(name).denoise_and_encode(noisy)[0]
-        mine = np.asarray(got["out"][name], np.float32).reshape(noisy.shape)
-        assert np.abs(mine - server).max() <= TOLERANCE[build], name
+    noisy, b64 = few_digits()
+    assert_matches_server(firefox.js(f"({PARITY_JS})({json.dumps(b64)}, {json.dumps(build)})"), noisy, build)
