@@ -76,7 +76,13 @@ def ssr_app():
                 ssr_mode=True, head=browser_assets.head_script(man), app_kwargs=browser_assets.app_kwargs())
     assert demo.ssr_mode
     yield demo.local_url.rstrip("/"), man  # the Node proxy; Python listens behind it
+    node_process = demo.node_process
     demo.close()
+    # Gradio 6.31's Blocks.close() leaves the Node server it started running (it stops its own
+    # servers and tunnels only; no upstream issue found, related: gradio-app/gradio#10139)
+    if node_process is not None and node_process.poll() is None:
+        node_process.terminate()
+        node_process.wait(timeout=30)
 
 
 def test_under_ssr_every_asset_is_served_precompressed_hashed_and_cached(ssr_app):
