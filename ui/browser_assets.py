@@ -32,8 +32,9 @@ How it is served, and why not through Gradio 6.31's own file route (``gradio/rou
 - Under SSR (``GRADIO_SSR_MODE=true``) a Node proxy sits in front and passes only some
   prefixes to Python (``PYTHON_ROUTE_PREFIXES`` in ``gradio/templates/node/build/
   proxy_routes.js``: ``/gradio_api``, ``/config``, …), hence the route under ``/gradio_api``.
-- The page itself (``/``) is compressed by :class:`PageCompression` (Gradio's own Brotli
-  middleware, told that ``/`` is compressible): it is made per visitor, so per request.
+- The page itself (``/``), and under SSR the config and API info the front end fetches, are
+  compressed by ``PageCompression`` (Gradio's own Brotli middleware, told that these
+  extension-less paths are compressible): they are made per visitor, so per request.
 """
 from __future__ import annotations
 
@@ -234,15 +235,23 @@ async def _serve(request):
     return Response(body, media_type=asset.media_type, headers=headers)
 
 
+# The page's own responses that Gradio's Brotli middleware skips, because it decides by the
+# path's extension and these have none: the page at ``/`` (without SSR its config is inlined:
+# 300 KB raw), and under SSR (where Gradio's Node server renders ``/`` itself, uncompressed,
+# and the front end then fetches the page's content from Python) ``/config`` (270 KB raw) and
+# ``/gradio_api/info`` (40 KB raw).
+PAGE_PATHS = frozenset({"", "/", "/config", "/gradio_api/info"})
+
+
 def page_compression():
-    """Gradio's own Brotli middleware (gzip where brotli is not accepted), for the page at
-    ``/``, which Gradio's instance skips: it decides by the path's extension, and ``/`` has
-    none. Nothing else is touched."""
+    """Gradio's own Brotli middleware (gzip where brotli is not accepted), for
+    :data:`PAGE_PATHS` only (GET; the query string is not part of the path). Nothing else is
+    touched: the event stream and the uploads stay as Gradio sends them."""
     from gradio.brotli_middleware import BrotliMiddleware
 
     class PageCompression(BrotliMiddleware):
         def _is_compressible_file_type(self, scope) -> bool:
-            return scope.get("method") == "GET" and scope.get("path", "") in ("", "/")
+            return scope.get("method") == "GET" and scope.get("path", "") in PAGE_PATHS
 
     return PageCompression
 

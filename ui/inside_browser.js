@@ -17,6 +17,7 @@
 // On the page: window.daeInside (ui/inside_assets.manifest), the markup of ui/inside.py's
 // map2d_html (#map2d and the canvases in it). API, for tests and benchmarks:
 //   window.daeInsideMap.ready             a promise: the runtime, both halves and the codes loaded
+//                                         (reading it starts the download, as showing the map does)
 //   await daeInsideMap.decode(x, y)       -> Float32Array(784): the decoder at that code
 //   await daeInsideMap.encode(image)      -> Float32Array(2)
 //   await daeInsideMap.journey(clean, noisy) -> {clean, noisy, denoised: codes, image: denoised digit}
@@ -70,12 +71,19 @@ async function load() {
   Object.assign(state, { lib, encoder, decoder, codes });
 }
 
-const ready = load().catch((e) => {
-  state.why = e.message;
-  console.warn("in-browser 2-D map off:", e.message);
-  throw e;
-});
-ready.catch(() => {}); // reported on the page (attach) and through daeInsideMap.why
+// Fetched the first time the map is on screen (or an API call needs it), not with the page:
+// the two float32 halves are about 1.6 MB on the wire, which a visitor who never opens the
+// Inside tab should not pay for, nor wait behind before the Digits tab's models arrive.
+let loading = null;
+function ready() {
+  loading ??= load().catch((e) => {
+    state.why = e.message;
+    console.warn("in-browser 2-D map off:", e.message);
+    throw e;
+  });
+  loading.catch(() => {}); // reported on the page (attach) and through daeInsideMap.why
+  return loading;
+}
 
 // --- the maths (dae.latent's, on the float32 halves) -------------------------------------
 
@@ -411,14 +419,20 @@ function attach(el) {
   canvas.addEventListener("pointermove", onPointer);
   canvas.addEventListener("click", (e) => onClick(e).catch((err) => console.warn("2-D interpolation failed:", err)));
   canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture?.(e.pointerId); onPointer(e); });
-  new ResizeObserver(() => { paint(); if (state.dirty) updateJourney(); }).observe(canvas);
+  new ResizeObserver(() => { paint(); if (visible()) shown(el); if (state.dirty) updateJourney(); }).observe(canvas);
   // σ for this map alone (a plain range input: no Gradio event, no request); the Digits tab's
   // σ sets it again whenever it moves
   el.querySelector("#map2d-sigma")?.addEventListener("input", (e) => {
     state.localSigma = parseFloat(e.target.value);
     updateJourney();
   });
-  ready.then(() => {
+}
+
+/** The map is on screen for the first time (per element Gradio rendered): load, then draw. */
+function shown(el) {
+  if (state.shownEl === el) return;
+  state.shownEl = el;
+  ready().then(() => {
     setSource(`computed in your browser: ${state.name}'s decoder and encoder (LiteRT.js), no request while you hover`, "browser");
     paint();
     updateJourney();
@@ -430,7 +444,7 @@ window.addEventListener("dae:digits", (e) => {
   if (state.values && JSON.stringify(e.detail) === JSON.stringify(state.values)) return;
   state.values = e.detail;
   state.localSigma = null; // the Digits tab's σ again
-  ready.then(updateJourney, () => {});
+  loading?.then(updateJourney, () => {}); // not loaded yet: shown() draws the journey once it is
 });
 
 // Gradio renders the Inside tab's contents on its first visit, and may re-render them: attach
@@ -443,11 +457,11 @@ const themeWatch = new MutationObserver(() => paint());
 for (const node of [document.documentElement, document.body]) themeWatch.observe(node, { attributes: true, attributeFilter: ["class"] });
 
 window.daeInsideMap = {
-  ready,
-  decode: async (x, y) => { await ready; return decode(x, y); },
-  encode: async (image) => { await ready; return encode(image); },
-  journey: async (clean, noisy) => { await ready; return journey(clean, noisy); },
-  interpolate: async (a, b, steps = 8) => { await ready; return interpolate(a, b, steps); },
+  get ready() { return ready(); }, // starts the download if the map has not been shown yet
+  decode: async (x, y) => { await ready(); return decode(x, y); },
+  encode: async (image) => { await ready(); return encode(image); },
+  journey: async (clean, noisy) => { await ready(); return journey(clean, noisy); },
+  interpolate: async (a, b, steps = 8) => { await ready(); return interpolate(a, b, steps); },
   get current() { return { values: state.shown ?? null, points: state.points }; },
   stats: state.stats,
   get why() { return state.why; },
