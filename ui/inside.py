@@ -25,6 +25,7 @@ The map is a clickable PNG (``ui/inside_map.py``); small digits go out as inline
 """
 from __future__ import annotations
 
+import base64
 import html
 import json
 
@@ -109,8 +110,19 @@ def decode_click(ctx: Context, model: str, evt: gr.SelectData) -> str:
 INTERP_STEPS = 8  # the 2-D map's interpolation, as the projection maps' below
 
 
-def map2d_html(name: str, space: latent.LatentMap) -> str:
-    """The 2-D map's markup; ``ui/inside_browser.js`` draws into its canvases."""
+def picks_html(digits: np.ndarray, labels: np.ndarray) -> str:
+    """Gallery digits to click as an interpolation's ends: their pixels travel in the markup
+    (784 bytes each, base64) so the browser encodes them itself, with no request."""
+    raw = base64.b64encode(np.rint(np.asarray(digits, np.float32).reshape(len(digits), -1) * 255)
+                           .astype(np.uint8).tobytes()).decode()
+    cells = "".join(f'<button type="button" class="map2d-pick" data-i="{i}" aria-label="a {int(k)} from the gallery">'
+                    f'<canvas width="28" height="28"></canvas></button>' for i, k in enumerate(labels))
+    return f'<div class="map2d-picks" id="map2d-picks" data-digits="{raw}">{cells}</div>'
+
+
+def map2d_html(name: str, space: latent.LatentMap, picks: str = "") -> str:
+    """The 2-D map's markup; ``ui/inside_browser.js`` draws into its canvases. ``picks`` is
+    :func:`picks_html`'s strip of gallery digits for the interpolation."""
     legend = "".join(f'<li><i style="background:{c}"></i>{k}</li>' for k, c in enumerate(PALETTE))
     digit = lambda key, cap: (f'<figure class="map2d-small"><canvas id="map2d-{key}" width="28" height="28">'  # noqa: E731
                               f'</canvas><figcaption>{cap}</figcaption></figure>')
@@ -131,8 +143,9 @@ def map2d_html(name: str, space: latent.LatentMap) -> str:
             f'</output><small>the Digits tab\'s other controls; its σ moves this too</small></label>'
             f'<p id="map2d-source" data-source="loading">loading the decoder into your browser…</p></div>'
             f'<div class="map2d-interp" id="map2d-interp"><p class="inside-hint">Interpolation: <b>click two '
-            f'points</b> of the map (A, then B): {INTERP_STEPS} digits decoded along the straight line between '
-            f'them, above the pixel cross-fade of its two ends, (1 − t)·A + t·B.</p>'
+            f'points</b> of the map or <b>two gallery digits</b> (A, then B): {INTERP_STEPS} digits decoded along '
+            f'the straight line between their codes, above the pixel cross-fade (1 − t)·A + t·B of the two digits '
+            f'(of the decoded ends, for a map point).</p>{picks}'
             f'<div class="map2d-row" id="map2d-line"></div><div class="map2d-row" id="map2d-fade"></div></div></div>')
 
 
@@ -254,7 +267,9 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
                     "**Hover** (drag, on a touch screen) and the decoder draws the digit at exactly that "
                     "point. ◯ the Digits tab's digit, ✕ with its noise, → where the denoiser sends it: "
                     "move σ there and watch.", elem_id="map2d-intro")
-        gr.HTML(map2d_html(name, m.space), elem_id="inside-2d")
+        idx = [int(np.flatnonzero(ctx.labels[ctx.gallery_idx] == k)[0]) for k in range(10)]
+        picks = picks_html(ctx.digits[ctx.gallery_idx[idx]], ctx.labels[ctx.gallery_idx[idx]])
+        gr.HTML(map2d_html(name, m.space, picks), elem_id="inside-2d")
     gr.Markdown("### Train one in your browser\nA fresh DAE from random weights, trained by **your browser** "
                 "(TensorFlow.js) on the server's live-run data: 4,000 gallery digits (the 1,000 held-out ones, which "
                 "the Digits tab shows, are not among them), with the same noise. Everyone can train at once: the "
