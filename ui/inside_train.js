@@ -7,8 +7,9 @@
 //   layer chain (ui/inside_train_assets.architecture), built here with tf.layers;
 // - the data: the server's live run's (dae.live): its 4,000 training gallery digits, the
 //   1,000 held-out ones and its fixed noisy test digit, one binary file;
-// - the noise: dae.corrupt.sample_training's distribution (with dae.live's focus), each
-//   digit's draw applied by ui/digits_browser.js's corrupt, which tests hold to dae.corrupt;
+// - the noise: dae.corrupt.sample_training's distribution (with the run's focus), each
+//   digit's draw applied by ui/digits_browser.js's corrupt, which tests hold to dae.corrupt,
+//   in a module worker (ui/inside_train_noise.js) while this thread runs the optimiser;
 // - the run: dae.live's batch size, Adam with dae.training's cosine-decayed learning rate,
 //   the MSE loss, the epoch's mean loss and the test digit's PSNR after every epoch. dense
 //   trains with the live run's settings, dense-2d with its registry training settings
@@ -26,6 +27,8 @@
 //                                         backend, seconds}; one run at a time per page
 //   await summary(model)                  -> [{class_name, output_shape, params}] of the built model
 //   sampleTraining(rng, focus)            one digit's draw from dae.corrupt.sample_training
+//                                         (ui/inside_train_noise.js, which makes the batches)
+//   stats {batch, step}                   ms this thread waited for each noisy batch, ms per step
 //   backend, why, running
 
 const T = window.daeInside?.train;
@@ -34,7 +37,7 @@ const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 
 const state = { tf: null, lib: null, data: null, backend: "", why: "", running: false, el: null,
-  stats: { batch: [], step: [] } }; // ms per batch made (the noise), per optimiser step
+  stats: { batch: [], step: [] } }; // ms waited per noisy batch, ms per optimiser step
 
 // --- loading (on demand: the first time the training view is opened) -------------------
 
@@ -113,8 +116,8 @@ async function load() {
   if (await tf.setBackend("wasm").catch(() => false)) fastTransposedMatMul(tf);
   else if (!(await tf.setBackend("cpu"))) throw new Error("neither TensorFlow.js backend starts here");
   await tf.ready();
-  const [lib, data] = await Promise.all([import(B.module), loadData()]);
-  Object.assign(state, { tf, lib, data, backend: tf.getBackend() });
+  const [lib, noise, data] = await Promise.all([import(B.module), import(T.noise), loadData()]);
+  Object.assign(state, { tf, lib, noise, data, backend: tf.getBackend() });
 }
 
 let loading = null;
@@ -153,37 +156,49 @@ function summaryOf(model) {
     params: l.countParams() }));
 }
 
-const uniform = (rng, lo, hi) => lo + (hi - lo) * rng.random();
-
-/** One digit's draw from dae.corrupt.sample_training: the kind by p 0.6/0.17/0.15/0.08,
- * Gaussian σ ~ U(0, 1.05) with p 0.3 a mean ~ U(−0.3, 0.6), uniform ±r, r ~ U(0.01, 1.5),
- * salt-and-pepper amount ~ U(0, 0.5), with p 0.35 a blur σ ~ U(0, 2) first, clipped with p
- * 0.7; with p ``focus`` the app's default instead (clipped Gaussian, no mean, no blur). */
-function sampleTraining(rng, focus = 0) {
-  const u = rng.random();
-  let noise = u < 0.6 ? "gaussian" : u < 0.77 ? "uniform" : u < 0.92 ? "salt-pepper" : "none";
-  const sigma = uniform(rng, 0, 1.05);
-  let mean = rng.random() < 0.3 ? uniform(rng, -0.3, 0.6) : 0;
-  let blur = rng.random() < 0.35 ? uniform(rng, 0, 2) : 0;
-  let clip = rng.random() < 0.7;
-  const radius = uniform(rng, 0.01, 1.5);
-  const amount = uniform(rng, 0, 0.5);
-  if (focus && rng.random() < focus) [noise, mean, blur, clip] = ["gaussian", 0, 0, true];
-  const level = { gaussian: sigma, uniform: radius, "salt-pepper": amount, none: 0 }[noise];
-  return { noise, level, blur, mean: noise === "gaussian" ? mean : 0, clip };
-}
-
-/** A batch: clean digits in [0, 1] and their noisy copies, each from a fresh draw. */
-function batch(idx, rng, focus) {
+/** The noisy batches (ui/inside_train_noise.js): made in a module worker, on another core,
+ * while this thread runs the optimiser; made here where no module worker starts. Each epoch's
+ * batches are asked for one epoch ahead. */
+async function batchSource(seed, focus, batchSize, steps) {
   const { train } = state.data;
-  const clean = new Float32Array(idx.length * PIXELS);
-  const noisy = new Float32Array(idx.length * PIXELS);
-  idx.forEach((k, i) => {
-    const c = clean.subarray(i * PIXELS, (i + 1) * PIXELS);
-    for (let p = 0; p < PIXELS; p++) c[p] = train[k * PIXELS + p] / 255;
-    noisy.set(state.lib.corrupt(c, sampleTraining(rng, focus), rng.nextUint32()), i * PIXELS);
-  });
-  return { clean, noisy };
+  let worker = null;
+  try {
+    worker = new Worker(T.noise, { type: "module" });
+    await new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => (data.type === "ready" ? resolve() : reject(new Error(data.message)));
+      worker.onerror = (e) => reject(new Error(e.message || "the noise worker did not start"));
+      worker.postMessage({ type: "init", module: new URL(B.module, location.href).href, train, seed, focus });
+    });
+  } catch (e) {
+    console.warn("noise worker off, the page makes the batches:", e.message);
+    worker?.terminate();
+    worker = null;
+  }
+  if (!worker) {
+    const rng = new state.lib.Rng(seed);
+    const orders = [];
+    return { where: "page", ask: (order) => orders.push(order), close() {},
+      next: async (s) => state.noise.makeBatch(state.lib, train, orders[0].subarray(s * batchSize, (s + 1) * batchSize), rng, focus),
+      done: () => orders.shift() };
+  }
+  const queue = [];
+  let failed = null;
+  let wake = null;
+  worker.onmessage = ({ data }) => {
+    if (data.type === "error") failed = new Error(data.message);
+    else queue.push(data);
+    wake?.();
+  };
+  worker.onerror = (e) => { failed = new Error(e.message || "the noise worker failed"); wake?.(); };
+  return { where: "worker", ask: (order) => worker.postMessage({ type: "epoch", order, batchSize, steps }),
+    next: async () => {
+      while (!queue.length) {
+        if (failed) throw failed;
+        await new Promise((resolve) => { wake = resolve; });
+      }
+      return queue.shift();
+    },
+    done() {}, close: () => worker.terminate() };
 }
 
 function shuffled(n, rng) {
@@ -231,13 +246,17 @@ async function train({ model = "dense-2d", epochs, seed = 0, onEpoch = () => {} 
   const steps = Math.floor(trainCount / S.batch_size);
   const history = [];
   const t0 = performance.now();
+  const orders = Array.from({ length: epochs }, () => shuffled(trainCount, rng));
+  const batches = await batchSource(seed, S.focus, S.batch_size, steps);
+  state.noiseWhere = batches.where;
   try {
+    batches.ask(orders[0]);
     for (let epoch = 1; epoch <= epochs; epoch++) {
-      const order = shuffled(trainCount, rng);
+      if (epoch < epochs) batches.ask(orders[epoch]); // one epoch ahead
       const losses = [];
       for (let s = 0; s < steps; s++) {
         const tb = performance.now();
-        const { clean: y0, noisy: x0 } = batch(order.subarray(s * S.batch_size, (s + 1) * S.batch_size), rng, S.focus);
+        const { clean: y0, noisy: x0 } = await batches.next(s);
         opt.learningRate = cosine(S.learning_rate, (epoch - 1) * steps + s, epochs * steps, S.lr_alpha);
         const shape = [S.batch_size, SIDE, SIDE, 1];
         const tStep = performance.now();
@@ -251,6 +270,7 @@ async function train({ model = "dense-2d", epochs, seed = 0, onEpoch = () => {} 
         state.stats.step.push(performance.now() - tStep);
         if (s % 8 === 7) await yieldToPage();
       }
+      batches.done();
       const mean = tf.tidy(() => tf.stack(losses).mean());
       const lossValue = (await mean.data())[0];
       tf.dispose([mean, ...losses]);
@@ -264,10 +284,11 @@ async function train({ model = "dense-2d", epochs, seed = 0, onEpoch = () => {} 
     }
   } finally {
     state.running = false;
+    batches.close();
     opt.dispose();
     net.dispose();
   }
-  return { history, backend: state.backend, seconds: (performance.now() - t0) / 1000, model, epochs, seed };
+  return { history, backend: state.backend, noise: batches.where, seconds: (performance.now() - t0) / 1000, model, epochs, seed };
 }
 
 function heldTensor(tf) {
@@ -421,7 +442,8 @@ window.daeInsideTrain = {
   get ready() { return ready(); },
   train,
   summary: async (model) => { await ready(); const m = build(T.models[model], 0); const s = summaryOf(m); m.dispose(); return s; },
-  sampleTraining: (rng, focus) => sampleTraining(rng, focus),
+  sampleTraining: (rng, focus) => state.noise.sampleTraining(rng, focus), // after ready
+  get noiseWhere() { return state.noiseWhere; }, // "worker" or "page": where the last run's batches were made
   get backend() { return state.backend; },
   get why() { return state.why; },
   get running() { return state.running; },

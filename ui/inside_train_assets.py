@@ -36,6 +36,7 @@ VENDOR = UI_DIR / "vendor" / "tfjs"
 LIB_FILES = {"lib": "tf.min.js", "backend": "tf-backend-wasm.min.js",
              "simd": "tfjs-backend-wasm-simd.wasm", "plain": "tfjs-backend-wasm.wasm"}
 CONTROLLER = UI_DIR / "inside_train.js"
+NOISE = UI_DIR / "inside_train_noise.js"  # the noisy batches, in a module worker
 MODELS = ("dense", "dense-2d")  # the live run's model, and the one whose code is its map
 LR_ALPHA = 0.02  # dae.training.compile_for_training's CosineDecay floor
 # Keras initialiser class -> TensorFlow.js's identifier (the layers API's own names)
@@ -149,20 +150,15 @@ def settings() -> dict:
             "seed": {"min": int(params.SEED.lo), "max": int(params.SEED.hi)}}
 
 
-def files() -> list[Path]:
-    """The library's files and the controller (the data file is written by :func:`register`)."""
-    return [VENDOR / f for f in LIB_FILES.values()] + [CONTROLLER]
-
-
 def register(assets: Assets, root: str = "") -> dict:
     """Serve the library, the controller and the data through ``assets`` and return the
-    manifest: ``{"lib", "backend", "wasm": {"simd", "plain"}, "controller", "data": {"url",
+    manifest: ``{"lib", "backend", "wasm": {"simd", "plain"}, "controller", "noise", "data": {"url",
     "bytes", "layout"}, "models": {name: architecture | {"why"}}, "settings"}``."""
     global _FOLDER
     _FOLDER = _FOLDER or Path(tempfile.mkdtemp(prefix="dae-train-"))
     data, layout = write_data(_FOLDER)
     assets.add([VENDOR / f for f in LIB_FILES.values()], vendor_dir=VENDOR)
-    assets.add([CONTROLLER])
+    assets.add([CONTROLLER, NOISE])
     assets.add([data], quality=DATA_QUALITY)
     models = {}
     for name in MODELS:
@@ -173,5 +169,5 @@ def register(assets: Assets, root: str = "") -> dict:
     url = lambda p: assets.url(p, root)  # noqa: E731
     return {"lib": url(VENDOR / LIB_FILES["lib"]), "backend": url(VENDOR / LIB_FILES["backend"]),
             "wasm": {k: url(VENDOR / LIB_FILES[k]) for k in ("simd", "plain")}, "controller": url(CONTROLLER),
-            "data": {"url": url(data), "bytes": data.stat().st_size, "layout": layout},
+            "noise": url(NOISE), "data": {"url": url(data), "bytes": data.stat().st_size, "layout": layout},
             "models": models, "settings": settings()}
