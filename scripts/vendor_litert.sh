@@ -56,21 +56,7 @@ npx --no-install esbuild "$core/dist/index.js" --bundle --format=esm --target=es
 for b in "${builds[@]}"; do
   cp "$core/wasm/$b.js" "$core/wasm/$b.wasm" "$out/"
 done
-# brotli's output depends only on its input, its settings and the library's version
-python3 - "$out" "${builds[@]}" <<'PY'
-import sys
-from pathlib import Path
-
-import brotli
-
-out = Path(sys.argv[1])
-for b in sys.argv[2:]:
-    raw = (out / f"{b}.wasm").read_bytes()
-    br = brotli.compress(raw, mode=brotli.MODE_GENERIC, quality=11, lgwin=24)
-    assert brotli.decompress(br) == raw
-    (out / f"{b}.wasm.br").write_bytes(br)
-    print(f"{b}.wasm: {len(raw):,} bytes, brotli {len(br):,}", file=sys.stderr)
-PY
+python3 "$here/brotli_files.py" $(for b in "${builds[@]}"; do echo "$out/$b.wasm"; done)
 cp LICENSE-Apache-2.0.txt "$out/LICENSE"
 {
   echo "# ui/vendor/litert: written by scripts/vendor_litert.sh; do not edit by hand."

@@ -44,21 +44,7 @@ trap 'rm -rf "$out"' EXIT
 files=(tf.min.js tf-backend-wasm.min.js tfjs-backend-wasm-simd.wasm tfjs-backend-wasm.wasm)
 cp "$tfjs/dist/tf.min.js" "$wasm/dist/tf-backend-wasm.min.js" "$wasm/dist/tfjs-backend-wasm-simd.wasm" \
   "$wasm/dist/tfjs-backend-wasm.wasm" "$out/"
-# brotli's output depends only on its input, its settings and the library's version
-python3 - "$out" "${files[@]}" <<'PY'
-import sys
-from pathlib import Path
-
-import brotli
-
-out = Path(sys.argv[1])
-for name in sys.argv[2:]:
-    raw = (out / name).read_bytes()
-    br = brotli.compress(raw, mode=brotli.MODE_GENERIC, quality=11, lgwin=24)
-    assert brotli.decompress(br) == raw
-    (out / f"{name}.br").write_bytes(br)
-    print(f"{name}: {len(raw):,} bytes, brotli {len(br):,}", file=sys.stderr)
-PY
+python3 "$here/brotli_files.py" "${files[@]/#/$out/}"
 cp LICENSE-Apache-2.0.txt "$out/LICENSE"
 {
   echo "# ui/vendor/tfjs: written by scripts/vendor_tfjs.sh; do not edit by hand."
