@@ -345,11 +345,18 @@ function curve(canvas, values, epochs, title, fmt) {
 
 /** The held-out digits' 2-number codes as the model stands, coloured by class. */
 function drawMap(canvas, codes, epoch) {
-  if (!canvas?.clientWidth || !codes) return;
+  if (!canvas?.clientWidth) return;
   const { ctx, w, h } = sized(canvas);
   const c = colours();
   ctx.fillStyle = c.bg;
   ctx.fillRect(0, 0, w, h);
+  if (!codes) {
+    ctx.fillStyle = c.fg;
+    ctx.font = "12px sans-serif";
+    ctx.textBaseline = "top";
+    ctx.fillText("the held-out codes, after every epoch", 6, 4);
+    return;
+  }
   const palette = JSON.parse(document.getElementById("map2d")?.dataset.palette ?? "[]");
   const xs = codes.filter((_, i) => i % 2 === 0);
   const ys = codes.filter((_, i) => i % 2 === 1);
@@ -425,6 +432,9 @@ function attach(el) {
     say(`Ready: TensorFlow.js (${state.backend}) will train in your browser; the server computes nothing.`, "browser");
     state.lib.drawDigit($("#train-browser-clean"), state.data.clean);
     state.lib.drawDigit($("#train-browser-noisy"), state.data.noisy);
+    curve($("#train-browser-loss"), [], 1, "training loss (MSE)", String); // empty frames until it trains
+    curve($("#train-browser-psnr"), [], 1, "test digit PSNR (dB)", String);
+    drawMap($("#train-browser-map"), null, 0);
   }, () => {
     say(`This browser cannot train here (${state.why}): the server's live run below trains one instead.`, "none");
     document.querySelector("#inside-server-train .label-wrap:not(.open)")?.click(); // open the fallback
