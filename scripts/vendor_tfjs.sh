@@ -26,18 +26,12 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pins="$here/tfjs"
 dest="$here/../ui/vendor/tfjs"
-apache_sha256=cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30
 
 cd "$pins"
-npm ci --no-audit --no-fund --ignore-scripts
+source "$here/vendor_common.sh"
 tfjs="node_modules/@tensorflow/tfjs"
 wasm="node_modules/@tensorflow/tfjs-backend-wasm"
-version() { node -p "require('./$1/package.json').version"; }
-license() { node -p "require('./$1/package.json').license"; }
-for pkg in "$tfjs" "$wasm"; do
-  [ "$(license "$pkg")" = "Apache-2.0" ] || { echo "$pkg is not Apache-2.0 any more: check the licence" >&2; exit 1; }
-done
-echo "$apache_sha256  LICENSE-Apache-2.0.txt" | sha256sum -c --quiet
+install_apache_pins "$tfjs" "$wasm"
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
