@@ -34,20 +34,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 pins="$here/litert"
 dest="$here/../ui/vendor/litert"
 builds=(litert_wasm_internal litert_wasm_compat_internal)
-apache_sha256=cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30
 
 cd "$pins"
-# --ignore-scripts: esbuild's postinstall only re-checks the binary that its per-platform
-# optional package (@esbuild/<os>-<arch>) already carries.
-npm ci --no-audit --no-fund --ignore-scripts
+source "$here/vendor_common.sh"
 core="node_modules/@litertjs/core"
 utils="node_modules/@litertjs/wasm-utils"
-version() { node -p "require('./$1/package.json').version"; }
-license() { node -p "require('./$1/package.json').license"; }
-for pkg in "$core" "$utils"; do
-  [ "$(license "$pkg")" = "Apache-2.0" ] || { echo "$pkg is not Apache-2.0 any more: check the licence" >&2; exit 1; }
-done
-echo "$apache_sha256  LICENSE-Apache-2.0.txt" | sha256sum -c --quiet
+install_apache_pins "$core" "$utils"
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
@@ -56,21 +48,7 @@ npx --no-install esbuild "$core/dist/index.js" --bundle --format=esm --target=es
 for b in "${builds[@]}"; do
   cp "$core/wasm/$b.js" "$core/wasm/$b.wasm" "$out/"
 done
-# brotli's output depends only on its input, its settings and the library's version
-python3 - "$out" "${builds[@]}" <<'PY'
-import sys
-from pathlib import Path
-
-import brotli
-
-out = Path(sys.argv[1])
-for b in sys.argv[2:]:
-    raw = (out / f"{b}.wasm").read_bytes()
-    br = brotli.compress(raw, mode=brotli.MODE_GENERIC, quality=11, lgwin=24)
-    assert brotli.decompress(br) == raw
-    (out / f"{b}.wasm.br").write_bytes(br)
-    print(f"{b}.wasm: {len(raw):,} bytes, brotli {len(br):,}", file=sys.stderr)
-PY
+python3 "$here/brotli_files.py" $(for b in "${builds[@]}"; do echo "$out/$b.wasm"; done)
 cp LICENSE-Apache-2.0.txt "$out/LICENSE"
 {
   echo "# ui/vendor/litert: written by scripts/vendor_litert.sh; do not edit by hand."

@@ -222,3 +222,32 @@ def test_the_browser_interpolates_between_two_map_points_as_dae_latent_does(bare
     ref = space.decode((1 - t) * np.float32(a) + t * np.float32(b))
     assert np.abs(decoded - ref).max() <= 5e-3
     assert np.abs(fade - latent.crossfade(ref[0], ref[-1], 8)).max() <= 5e-3
+
+
+def test_two_gallery_digits_interpolate_as_dae_latent_does(bare, space):
+    """The ends picked as gallery digits: the page encodes them itself, the decoded steps are
+    dae.latent's interpolate and the cross-fade is of the two digits' own pixels."""
+    a, b = data.heldout_digits(1)[[1, 7], ..., 0]  # a 1 and a 7
+    got = bare.evaluate("""async ([a, b]) => { const [da, db] = [unpack(a), unpack(b)];
+        const [za, zb] = [await daeInsideMap.encode(da), await daeInsideMap.encode(db)];
+        const r = await daeInsideMap.interpolate([za[0], za[1]], [zb[0], zb[1]], 8, [da, db]);
+        return [pack(r.decoded), pack(r.crossfade)]; }""", [_pack(a), _pack(b)])
+    decoded, fade = _unpack(got[0], (8, 28, 28)), _unpack(got[1], (8, 28, 28))
+    assert np.abs(decoded - space.interpolate(a, b, 8)).max() <= 5e-3
+    assert np.abs(fade - latent.crossfade(a, b, 8)).max() <= 1e-6
+
+
+def test_clicking_two_gallery_digits_interpolates_with_no_request(browser, app_url):
+    page, calls = _open(browser, app_url)
+    _inside(page)
+    page.wait_for_timeout(500)  # the tab's own opening request (the projection map) has gone
+    before = len(calls)
+    picks = page.locator(".map2d-pick")
+    assert picks.count() == 10
+    picks.nth(1).click()
+    picks.nth(7).click()
+    page.wait_for_function("() => document.querySelectorAll('#map2d-line canvas').length === 8", timeout=30_000)
+    assert "of the two digits" in page.locator("#map2d-fade h4").inner_text()
+    assert len(calls) == before, calls[before:]
+    page.locator("#map2d-interp").screenshot(path="/tmp/inside-interp.png")
+    page.close()

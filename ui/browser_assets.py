@@ -61,7 +61,8 @@ WASM_BUILDS = {"relaxed": "litert_wasm_internal", "compat": "litert_wasm_compat_
 PREFIX = "/gradio_api/dae/"
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
-               ".tflite": "application/octet-stream", ".json": "application/json"}
+               ".tflite": "application/octet-stream", ".json": "application/json",
+               ".bin": "application/octet-stream"}
 HASH_CHARS = 16
 BROTLI_QUALITY = 9  # at start-up: 0.5 s for the five exports on a 2-core machine; 11 takes 16 s
 GZIP_LEVEL = 6  # for clients without brotli; made in a background thread (3.5 s for the two wasm)
@@ -79,14 +80,15 @@ class Asset:
     encoded: dict = field(repr=False)  # {"br": bytes, "gzip": bytes once made}
 
 
-def _vendored_sha256() -> dict[str, str]:
-    """ui/vendor/litert/VERSIONS' sha256 per file name (scripts/vendor_litert.sh writes it)."""
-    lines = (VENDOR_DIR / "VERSIONS").read_text().splitlines()
+def _vendored_sha256(folder: Path = VENDOR_DIR) -> dict[str, str]:
+    """A vendored folder's VERSIONS' sha256 per file name (ui/vendor/litert/VERSIONS by
+    default; scripts/vendor_<lib>.sh writes each)."""
+    lines = (folder / "VERSIONS").read_text().splitlines()
     rows = (line.split("  ", 1) for line in lines[lines.index("# sha256") + 1:] if "  " in line)
     return {name: sha for sha, name in rows}
 
 
-def _brotli(path: Path, raw: bytes, sha: str, vendored: dict[str, str]) -> bytes:
+def _brotli(path: Path, raw: bytes, sha: str, vendored: dict[str, str], quality: int = BROTLI_QUALITY) -> bytes:
     """The vendoring script's quality-11 ``<file>.br`` when VERSIONS vouches for it and for
     ``raw`` (the two came from one run), else brotli made here."""
     import brotli
@@ -96,15 +98,15 @@ def _brotli(path: Path, raw: bytes, sha: str, vendored: dict[str, str]) -> bytes
         br = pre.read_bytes()
         if vendored.get(pre.name) == hashlib.sha256(br).hexdigest():
             return br
-    return brotli.compress(raw, mode=brotli.MODE_GENERIC, quality=BROTLI_QUALITY, lgwin=24)
+    return brotli.compress(raw, mode=brotli.MODE_GENERIC, quality=quality, lgwin=24)
 
 
-def _asset(path: Path, vendored: dict[str, str]) -> Asset:
+def _asset(path: Path, vendored: dict[str, str], quality: int = BROTLI_QUALITY) -> Asset:
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     stem, _, ext = path.name.partition(".")
     name = f"{stem}.{sha[:HASH_CHARS]}.{ext}"
-    return Asset(name, path, sha, MEDIA_TYPES[path.suffix], raw, {"br": _brotli(path, raw, sha, vendored)})
+    return Asset(name, path, sha, MEDIA_TYPES[path.suffix], raw, {"br": _brotli(path, raw, sha, vendored, quality)})
 
 
 class Assets:
@@ -132,12 +134,15 @@ class Assets:
             a.encoded.setdefault("gzip", gzip.compress(a.raw, GZIP_LEVEL, mtime=0))
         self.gzip_ready.set()
 
-    def add(self, paths: list[Path]) -> None:
+    def add(self, paths: list[Path], vendor_dir: Path | None = None, quality: int = BROTLI_QUALITY) -> None:
         """Serve more files the same way (the Inside tab's map: its controller, halves and
-        codes), compressed here and now: they are small."""
+        codes; its in-browser training's library and data), compressed here and now (brotli
+        at ``quality``) unless ``vendor_dir``'s VERSIONS vouches for a precompressed
+        ``<file>.br`` beside the file."""
+        vendored = _vendored_sha256(vendor_dir) if vendor_dir else {}
         for p in map(Path, paths):
             if p not in self.by_path:
-                a = _asset(p, {})
+                a = _asset(p, vendored, quality)
                 a.encoded["gzip"] = gzip.compress(a.raw, GZIP_LEVEL, mtime=0)
                 self.by_path[p] = a
                 self.by_name[a.name] = a

@@ -14,13 +14,18 @@
   that point (an approximation: a map point stands for many codes).
 - Interpolation: two gallery digits, 8 decoded steps along the line between their codes,
   beside the naive 8-step pixel cross-fade.
-- Train one live: a fresh ``dense`` DAE (``dae.live``), loss curve and test digit per epoch.
+- Train one in your browser: a fresh ``dense`` or ``dense-2d`` trained by TensorFlow.js in the
+  visitor's browser (``ui/inside_train.js``, served by ``ui/inside_train_assets.py``), so every
+  visitor can train at once; this module writes its markup (``train_browser_html``). The
+  server's live run (``dae.live``: a fresh ``dense``, loss curve and test digit per epoch, one
+  per server) stays below it, for a browser that cannot train.
 
 The map is a clickable PNG (``ui/inside_map.py``); small digits go out as inline PNGs in
 ``gr.HTML`` (no file cache, see ``ui/panels.py``).
 """
 from __future__ import annotations
 
+import base64
 import html
 import json
 
@@ -31,6 +36,7 @@ import pandas as pd
 from dae import corrupt, images, latent, live, params
 from dae.registry import MODELS
 
+from . import inside_train_assets
 from .context import CPU, Context, cpu_bound, unconverted
 from .digits import from_upload
 from .inside_map import MapImage, draw_journey, maps
@@ -40,6 +46,8 @@ from .panels import png_uri
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 
+TRAIN_DEFAULT = "dense-2d"  # the browser's default: the model whose map forms as it trains
+TRAIN_EPOCHS = 10  # the browser's default epochs: dense-2d's epoch costs about 5× dense's
 TRAIN_TIME_LIMIT_S = 180  # Gradio's limit for the streaming live run; dae.live.DEADLINE_S stops it sooner
 
 
@@ -102,8 +110,19 @@ def decode_click(ctx: Context, model: str, evt: gr.SelectData) -> str:
 INTERP_STEPS = 8  # the 2-D map's interpolation, as the projection maps' below
 
 
-def map2d_html(name: str, space: latent.LatentMap) -> str:
-    """The 2-D map's markup; ``ui/inside_browser.js`` draws into its canvases."""
+def picks_html(digits: np.ndarray, labels: np.ndarray) -> str:
+    """Gallery digits to click as an interpolation's ends: their pixels travel in the markup
+    (784 bytes each, base64) so the browser encodes them itself, with no request."""
+    raw = base64.b64encode(np.rint(np.asarray(digits, np.float32).reshape(len(digits), -1) * 255)
+                           .astype(np.uint8).tobytes()).decode()
+    cells = "".join(f'<button type="button" class="map2d-pick" data-i="{i}" aria-label="a {int(k)} from the gallery">'
+                    f'<canvas width="28" height="28"></canvas></button>' for i, k in enumerate(labels))
+    return f'<div class="map2d-picks" id="map2d-picks" data-digits="{raw}">{cells}</div>'
+
+
+def map2d_html(name: str, space: latent.LatentMap, picks: str = "") -> str:
+    """The 2-D map's markup; ``ui/inside_browser.js`` draws into its canvases. ``picks`` is
+    :func:`picks_html`'s strip of gallery digits for the interpolation."""
     legend = "".join(f'<li><i style="background:{c}"></i>{k}</li>' for k, c in enumerate(PALETTE))
     digit = lambda key, cap: (f'<figure class="map2d-small"><canvas id="map2d-{key}" width="28" height="28">'  # noqa: E731
                               f'</canvas><figcaption>{cap}</figcaption></figure>')
@@ -124,9 +143,39 @@ def map2d_html(name: str, space: latent.LatentMap) -> str:
             f'</output><small>the Digits tab\'s other controls; its σ moves this too</small></label>'
             f'<p id="map2d-source" data-source="loading">loading the decoder into your browser…</p></div>'
             f'<div class="map2d-interp" id="map2d-interp"><p class="inside-hint">Interpolation: <b>click two '
-            f'points</b> of the map (A, then B): {INTERP_STEPS} digits decoded along the straight line between '
-            f'them, above the pixel cross-fade of its two ends, (1 − t)·A + t·B.</p>'
+            f'points</b> of the map or <b>two gallery digits</b> (A, then B): {INTERP_STEPS} digits decoded along '
+            f'the straight line between their codes, above the pixel cross-fade (1 − t)·A + t·B of the two digits '
+            f'(of the decoded ends, for a map point).</p>{picks}'
             f'<div class="map2d-row" id="map2d-line"></div><div class="map2d-row" id="map2d-fade"></div></div></div>')
+
+
+# --- training in the visitor's browser ------------------------------------------------------
+
+def train_browser_html() -> str:
+    """The in-browser training's markup (plain inputs: no Gradio event, so no request);
+    ``ui/inside_train.js`` loads TensorFlow.js when it appears and draws into its canvases."""
+    s = inside_train_assets.settings()
+    names = "".join(f'<option value="{n}"{" selected" if n == TRAIN_DEFAULT else ""}>{n}'
+                    f'{" (its code is its map: watch it form)" if MODELS[n].code_is_map else " (as the server trains)"}'
+                    f'</option>' for n in inside_train_assets.MODELS)
+    digit = lambda key, cap: (f'<figure class="map2d-small"><canvas id="train-browser-{key}" width="28" '  # noqa: E731
+                              f'height="28"></canvas><figcaption id="train-browser-{key}-cap">{cap}</figcaption></figure>')
+    e = s["epochs"]
+    return (f'<div id="train-browser" class="train-browser">'
+            f'<div class="train-browser-controls"><label>Model <select id="train-browser-model">{names}</select></label>'
+            f'<label>Epochs <input type="number" id="train-browser-epochs" min="{e["min"]}" max="{e["max"]}" '
+            f'value="{TRAIN_EPOCHS}" step="1"></label>'
+            f'<label>Seed <input type="number" id="train-browser-seed" min="0" value="0" step="1"></label>'
+            f'<button id="train-browser-go" class="lg primary">Train in my browser</button></div>'
+            f'<progress id="train-browser-progress" max="{TRAIN_EPOCHS}" value="0" aria-label="epochs done"></progress>'
+            f'<p id="train-browser-msg" data-source="loading">Open this section to load TensorFlow.js…</p>'
+            f'<div class="train-browser-view"><div class="train-browser-digits">'
+            f'{digit("clean", "held-out digit")}{digit("noisy", "noisy (σ 0.5)")}{digit("out", "denoised")}</div>'
+            f'<canvas id="train-browser-loss" class="train-browser-curve" aria-label="training loss per epoch"></canvas>'
+            f'<canvas id="train-browser-psnr" class="train-browser-curve" aria-label="test digit PSNR per epoch"></canvas>'
+            f'<figure class="train-browser-map"{"" if MODELS[TRAIN_DEFAULT].code_is_map else " hidden"}>'
+            f'<canvas id="train-browser-map" aria-label="the held-out codes as the model stands"></canvas></figure>'
+            f'</div></div>')
 
 
 # --- interpolation ---------------------------------------------------------------------------
@@ -218,7 +267,18 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
                     "**Hover** (drag, on a touch screen) and the decoder draws the digit at exactly that "
                     "point. ◯ the Digits tab's digit, ✕ with its noise, → where the denoiser sends it: "
                     "move σ there and watch.", elem_id="map2d-intro")
-        gr.HTML(map2d_html(name, m.space), elem_id="inside-2d")
+        idx = [int(np.flatnonzero(ctx.labels[ctx.gallery_idx] == k)[0]) for k in range(10)]
+        picks = picks_html(ctx.digits[ctx.gallery_idx[idx]], ctx.labels[ctx.gallery_idx[idx]])
+        gr.HTML(map2d_html(name, m.space, picks), elem_id="inside-2d")
+    gr.Markdown("### Train one in your browser\nA fresh DAE from random weights, trained by **your browser** "
+                "(TensorFlow.js) on the server's live-run data: 4,000 gallery digits (the 1,000 held-out ones, which "
+                "the Digits tab shows, are not among them), with the same noise. Everyone can train at once: the "
+                "server computes nothing. With `dense-2d` the map of the held-out codes forms epoch by epoch.",
+                elem_id="train-browser-intro")
+    gr.HTML(train_browser_html(), elem_id="inside-train-browser")
+    with gr.Accordion("Train one on the server instead (for a browser that cannot train)", open=False,
+                      elem_id="inside-server-train"):
+        _server_training()
     if not have:
         return
     first = next(iter(have))
@@ -257,7 +317,10 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
     gr.on([model.change, a.change, b.change], cpu_bound(lambda m, i, j: interpolation_html(ctx, m, i, j)),
           [model, a, b], interp, trigger_mode="always_last", show_progress="hidden", api_visibility="private", **CPU)
 
-    gr.Markdown("### Train one live\nA fresh `dense` DAE from random weights, on 4,000 gallery digits "
+
+def _server_training() -> None:
+    """The server's live run (``dae.live``): the fallback for a browser that cannot train."""
+    gr.Markdown("A fresh `dense` DAE from random weights, on 4,000 gallery digits "
                 "(the 1,000 held-out ones, which the Digits tab shows, are not among them), about 20–30 s. "
                 "One training at a time for the whole server; nothing is saved.")
     with gr.Row():

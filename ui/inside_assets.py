@@ -8,7 +8,9 @@ For each model whose code is its own map (``dense-2d``: :func:`dae.registry.map_
 - the 5,000 held-out gallery codes with their classes, as one JSON file written once per
   process from :class:`dae.latent.LatentMap` (the server's own Keras encoder), in a temporary
   folder, never in the repository;
-- ``ui/inside_browser.js``, the map's controller (a ``<script type="module">``).
+- ``ui/inside_browser.js``, the map's controller (a ``<script type="module">``);
+- what training a DAE in the visitor's browser needs (``ui/inside_train_assets.py``: the
+  library, the architecture, the live run's data; ``ui/inside_train.js``), as ``"train"``.
 
 Everything goes through Gradio's file route like ``ui/browser_assets.py``'s files, and the
 JSON and the .js travel Brotli-compressed (Gradio compresses by extension).
@@ -25,7 +27,7 @@ from urllib.parse import quote
 from dae import latent
 from dae.inference import halves_status
 
-from . import browser_assets
+from . import browser_assets, inside_train_assets
 from .browser_assets import UI_DIR
 
 FILE_ROUTE = "/gradio_api/file="  # Gradio's route for the paths gr.set_static_paths registers
@@ -98,10 +100,11 @@ def register(spaces: dict[str, latent.LatentMap], weights_dir: str | Path) -> di
         raise RuntimeError("call ui.browser_assets.register() first: the map's files join its table")
     man = manifest(spaces, weights_dir, url=None)
     assets.add([Path(p) for p in man["paths"]])
-    return manifest(spaces, weights_dir, url=assets.url)
+    return {**manifest(spaces, weights_dir, url=assets.url), "train": inside_train_assets.register(assets)}
 
 
 def head_script(man: dict) -> str:
     """``window.daeInside`` (the manifest) and the controller's ``<script type="module">``."""
     payload = json.dumps({k: v for k, v in man.items() if k != "paths"}, separators=(",", ":")).replace("<", "\\u003c")
-    return f'<script>window.daeInside = {payload};</script><script type="module" src="{man["controller"]}"></script>'
+    train = f'<script type="module" src="{man["train"]["controller"]}"></script>' if "train" in man else ""
+    return f'<script>window.daeInside = {payload};</script><script type="module" src="{man["controller"]}"></script>{train}'

@@ -10,8 +10,8 @@
 // noisy code × = enc(noisy), and → the code of the denoised digit, enc(dec(enc(noisy))), as
 // dae.latent.LatentMap.journey computes it; the noise is the page's own generator
 // (ui/digits_browser.js corrupt). It is computed while the map is on screen: a change made on
-// the Digits tab is computed when the Inside tab shows the map. A click pins an interpolation
-// end (A, then B).
+// the Digits tab is computed when the Inside tab shows the map. A click on the map or on a
+// gallery digit under it pins an interpolation end (A, then B).
 // dae/latent.py is the reference; tests/test_inside2d.py holds this file to it.
 //
 // On the page: window.daeInside (ui/inside_assets.manifest), the markup of ui/inside.py's
@@ -21,8 +21,10 @@
 //   await daeInsideMap.decode(x, y)       -> Float32Array(784): the decoder at that code
 //   await daeInsideMap.encode(image)      -> Float32Array(2)
 //   await daeInsideMap.journey(clean, noisy) -> {clean, noisy, denoised: codes, image: denoised digit}
-//   await daeInsideMap.interpolate(a, b, steps) -> {decoded, crossfade}: steps digits each, from code
-//                                         a to code b (a click on the map pins A, the next B)
+//   await daeInsideMap.interpolate(a, b, steps, ends?) -> {decoded, crossfade}: steps digits each,
+//                                         from code a to code b; the cross-fade of ends' two digits'
+//                                         pixels, else of the decoded ends (a click on the map or on
+//                                         a gallery digit pins A, the next B)
 //   daeInsideMap.current                  {values, points: {clean, noisy, denoised}} on screen
 //   daeInsideMap.stats                    {hover, hoverEvent, journey, decode: [ms]}: pointer handler →
 //                                         digit drawn, the event's time stamp → drawn (Chromium
@@ -42,7 +44,8 @@ const state = {
   images: null,
   el: null, layer: null, colours: "", why: "",
   busy: false, pendingHover: null, pendingJourney: false,
-  pins: [], // the interpolation's ends, A and B, clicked on the map
+  pins: [], // the interpolation's ends, A and B: codes clicked on the map or of gallery digits
+  pinPixels: [], // each end's pixels (a gallery digit's) or null (a map point)
   stats: { hover: [], hoverEvent: [], journey: [], decode: [] },
   dirty: false, // the journey's values changed while the map was hidden: recompute when it shows
 };
@@ -106,14 +109,15 @@ async function journey(clean, noisy) {
 }
 
 /** Decoded steps along the straight line from code a to code b (both ends included), and the
- * pixel cross-fade (1 − t)·dec(a) + t·dec(b): dae.latent.crossfade of the two decoded ends. */
-async function interpolate(a, b, steps = 8) {
+ * pixel cross-fade dae.latent.crossfade: (1 − t)·A + t·B of the two digits when ``ends`` holds
+ * their pixels (two gallery digits), else of the two decoded ends (a map point has no pixels). */
+async function interpolate(a, b, steps = 8, ends = null) {
   const decoded = [];
   for (let i = 0; i < steps; i++) {
     const t = i / (steps - 1);
     decoded.push(await decode((1 - t) * a[0] + t * b[0], (1 - t) * a[1] + t * b[1]));
   }
-  const [da, db] = [decoded[0], decoded[steps - 1]];
+  const [da, db] = ends?.[0] && ends?.[1] ? ends : [decoded[0], decoded[steps - 1]];
   const crossfade = decoded.map((_, i) => {
     const t = i / (steps - 1);
     return Float32Array.from(da, (v, k) => Math.fround((1 - t) * v) + Math.fround(t * db[k]));
@@ -309,9 +313,34 @@ async function onClick(e) {
   const canvas = e.currentTarget;
   const rect = canvas.getBoundingClientRect();
   const at = geometry(canvas).toMap(e.clientX - rect.left, e.clientY - rect.top);
-  if (!at) return;
-  if (state.pins.length === 2) state.pins = [];
+  if (at) await pin(at, null);
+}
+
+/** A gallery digit clicked: its code (this page's encoder) becomes the next end. */
+async function onPick(e) {
+  const button = e.currentTarget;
+  if (!state.decoder) return;
+  const pixels = pickPixels(Number(button.dataset.i));
+  const code = await encode(pixels);
+  for (const b of state.el.querySelectorAll(".map2d-pick")) if (state.pins.length === 2) b.classList.remove("picked");
+  button.classList.add("picked");
+  await pin([code[0], code[1]], pixels);
+}
+
+function pickPixels(i) {
+  const strip = state.el.querySelector("#map2d-picks");
+  state.picks ??= Uint8Array.from(atob(strip.dataset.digits), (c) => c.charCodeAt(0));
+  return Float32Array.from(state.picks.subarray(784 * i, 784 * (i + 1)), (v) => v / 255);
+}
+
+/** The next interpolation end (A, then B; a third click starts again); with both, the rows. */
+async function pin(at, pixels) {
+  if (state.pins.length === 2) {
+    state.pins = [];
+    state.pinPixels = [];
+  }
   state.pins.push(at);
+  state.pinPixels.push(pixels);
   paint();
   const rows = ["#map2d-line", "#map2d-fade"].map((sel) => state.el.querySelector(sel));
   if (state.pins.length < 2) {
@@ -319,8 +348,9 @@ async function onClick(e) {
     return;
   }
   const steps = Number(state.el.dataset.steps) || 8;
-  const { decoded, crossfade } = await interpolate(state.pins[0], state.pins[1], steps);
-  const titles = ["decoded along the line A → B", "pixel cross-fade (1 − t)·A + t·B"];
+  const { decoded, crossfade } = await interpolate(state.pins[0], state.pins[1], steps, state.pinPixels);
+  const titles = ["decoded along the line A → B",
+    `pixel cross-fade (1 − t)·A + t·B${state.pinPixels.every(Boolean) ? " of the two digits" : " of the decoded ends"}`];
   [decoded, crossfade].forEach((images, r) => {
     const cells = images.map((img, i) => {
       const fig = document.createElement("figure");
@@ -426,6 +456,9 @@ function attach(el) {
     state.localSigma = parseFloat(e.target.value);
     updateJourney();
   });
+  for (const b of el.querySelectorAll(".map2d-pick")) {
+    b.addEventListener("click", (e) => onPick(e).catch((err) => console.warn("2-D interpolation failed:", err)));
+  }
 }
 
 /** The map is on screen for the first time (per element Gradio rendered): load, then draw. */
@@ -433,6 +466,7 @@ function shown(el) {
   if (state.shownEl === el) return;
   state.shownEl = el;
   ready().then(() => {
+    el.querySelectorAll(".map2d-pick canvas").forEach((c, i) => state.lib.drawDigit(c, pickPixels(i)));
     setSource(`computed in your browser: ${state.name}'s decoder and encoder (LiteRT.js), no request while you hover`, "browser");
     paint();
     updateJourney();
@@ -461,7 +495,7 @@ window.daeInsideMap = {
   decode: async (x, y) => { await ready(); return decode(x, y); },
   encode: async (image) => { await ready(); return encode(image); },
   journey: async (clean, noisy) => { await ready(); return journey(clean, noisy); },
-  interpolate: async (a, b, steps = 8) => { await ready(); return interpolate(a, b, steps); },
+  interpolate: async (a, b, steps = 8, ends = null) => { await ready(); return interpolate(a, b, steps, ends); },
   get current() { return { values: state.shown ?? null, points: state.points }; },
   stats: state.stats,
   get why() { return state.why; },
