@@ -14,7 +14,7 @@ import numpy as np
 
 from dae import corrupt, images, params, service
 
-from . import panels
+from . import panels, stage
 from .sketchpad import undecoded
 from .context import CPU, LIGHT, Context, GALLERY_PER_CLASS, cpu_bound, unconverted, visitor_errors
 
@@ -118,6 +118,7 @@ def build(ctx: Context) -> DigitsView:
                 sketch = undecoded(gr.Sketchpad(type="filepath", image_mode="RGBA", canvas_size=(280, 280),
                                                 brush=gr.Brush(colors=["#000000"], default_size=22),
                                                 label="Draw a digit", elem_id="sketch"))
+            stage.tools()  # the stage button and the keys' list (ui/stage.js)
     controls = [noise, level, blur, mean, clip, seed, methods, errors]
     unconverted(*controls)  # /digit_view is callable: render() checks every value itself
     first = render(ctx, None, "gaussian", 0.5, 0.0, 0.0, True, 0, ctx.digit_models, False)
