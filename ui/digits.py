@@ -93,7 +93,9 @@ def build(ctx: Context) -> DigitsView:
             gallery = gr.Gallery([ctx.digits[i] for i in order], columns=10, allow_preview=False,
                                  label="Held-out digits (no model saw them): click one", elem_id="gallery",
                                  elem_classes="pixels", buttons=[], height="auto", object_fit="contain")
-            rand = gr.Button("Random digit (any of 5,000)", size="sm", elem_id="random")
+            with gr.Row(elem_id="picker-tools"):
+                rand = gr.Button("Random digit (any of 5,000)", size="sm", elem_id="random", scale=1)
+                stage.tools()  # the stage button and the keys' list (ui/stage.js), in the same line
         with gr.Column(scale=5, min_width=300, elem_id="noise-controls"):
             noise = gr.Radio(list(corrupt.NOISE_KINDS), value="gaussian", label="Noise kind", elem_id="noise-kind")
             level = gr.Slider(**params.LEVEL.widget(), elem_id="sigma",
@@ -118,7 +120,6 @@ def build(ctx: Context) -> DigitsView:
                 sketch = undecoded(gr.Sketchpad(type="filepath", image_mode="RGBA", canvas_size=(280, 280),
                                                 brush=gr.Brush(colors=["#000000"], default_size=22),
                                                 label="Draw a digit", elem_id="sketch"))
-            stage.tools()  # the stage button and the keys' list (ui/stage.js)
     controls = [noise, level, blur, mean, clip, seed, methods, errors]
     unconverted(*controls)  # /digit_view is callable: render() checks every value itself
     first = render(ctx, None, "gaussian", 0.5, 0.0, 0.0, True, 0, ctx.digit_models, False)

@@ -28,7 +28,7 @@ TOOLS = ('<div class="stage-tools">'
 def tools() -> gr.HTML:
     """The stage button and the keys' list, for the Digits tab's controls (``ui/stage.js``
     wires them by id; without the script the button does nothing and the list stays empty)."""
-    return gr.HTML(TOOLS, elem_id="stage-tools", js_on_load=None)
+    return gr.HTML(TOOLS, elem_id="stage-tools", js_on_load=None, scale=0, min_width=0)
 
 
 def head_script() -> str:
