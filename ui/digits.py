@@ -14,7 +14,7 @@ import numpy as np
 
 from dae import corrupt, images, params, service
 
-from . import panels
+from . import panels, stage
 from .sketchpad import undecoded
 from .context import CPU, LIGHT, Context, GALLERY_PER_CLASS, cpu_bound, unconverted, visitor_errors
 
@@ -93,7 +93,9 @@ def build(ctx: Context) -> DigitsView:
             gallery = gr.Gallery([ctx.digits[i] for i in order], columns=10, allow_preview=False,
                                  label="Held-out digits (no model saw them): click one", elem_id="gallery",
                                  elem_classes="pixels", buttons=[], height="auto", object_fit="contain")
-            rand = gr.Button("Random digit (any of 5,000)", size="sm", elem_id="random")
+            with gr.Row(elem_id="picker-tools"):
+                rand = gr.Button("Random digit (any of 5,000)", size="sm", elem_id="random", scale=1)
+                stage.tools()  # the stage button and the keys' list (ui/stage.js), in the same line
         with gr.Column(scale=5, min_width=300, elem_id="noise-controls"):
             noise = gr.Radio(list(corrupt.NOISE_KINDS), value="gaussian", label="Noise kind", elem_id="noise-kind")
             level = gr.Slider(**params.LEVEL.widget(), elem_id="sigma",

@@ -292,7 +292,9 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
             model = gr.Radio(list(have), value=first, label="Model", elem_id="inside-model")
             init_map, init_journey = show_map(ctx, first, None, "gaussian", 0.5, 0.0, 0.0, True, 0)
             map_img = gr.Image(init_map, format="png", interactive=False, label="LDA projection of the code (click it)",
-                               elem_id="inside-map", buttons=[], show_label=True)
+                               elem_id="inside-map", buttons=[], show_label=True,
+                               alt_text="the held-out digits' codes projected to 2-D, coloured by class; "
+                                        "click a point to decode it")
         with gr.Column(scale=2, min_width=260):
             decoded = gr.HTML('<p class="inside-hint">Click the map to decode a point.</p>', elem_id="inside-decoded",
                               label="Decoded")
