@@ -264,6 +264,24 @@ function showNotices(notices) {
 
 // --- opening a link -----------------------------------------------------------------------------
 const opened = fromQuery(location.search);
+const STRIP = FIELDS.filter((n) => n !== "tab");
+
+/** A link that changes what the strip shows is rendered at once, while Gradio is still
+ * loading: the server's render of the linked state (/digit_view, through Gradio's REST API) is
+ * requested as this script runs, so the first strip on screen can already be the link's. */
+async function renderEarly(state) {
+  const url = new URL("gradio_api/call/digit_view", location.origin + location.pathname.replace(/[^/]*$/, ""));
+  const body = JSON.stringify({ data: [JSON.stringify(Object.fromEntries(STRIP.map((n) => [n, state[n]])))] });
+  const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+  const { event_id: id } = await r.json();
+  const text = await (await fetch(`${url}/${id}`)).text();
+  const done = text.match(/event: complete\ndata: (.*)/);
+  if (!done) throw new Error("no render: " + text.slice(0, 200));
+  return JSON.parse(done[1])[0];
+}
+const early = STRIP.some((n) => n in opened.state) && !new URLSearchParams(location.search).get("server")
+  ? renderEarly({ ...defaults(), ...opened.state }).catch((e) => { console.warn("early render failed:", e); return null; })
+  : null;
 window.daeState = {
   get, set, toQuery, fromQuery, link,
   /** The definition this page reads (dae/state.py Spec.definition). */
@@ -288,9 +306,25 @@ function whenMounted() {
   });
 }
 
-window.daeState.opened = (async () => {
+/** The link's state, applied: the widgets and the tab set, and the strip drawn from the early
+ * render when it came (else rendered as any change is). */
+async function openLink() {
   await whenMounted();
   showNotices(opened.notices);
-  if (Object.keys(opened.state).length) return set(opened.state, { source: "url" });
+  if (!Object.keys(opened.state).length) return get();
+  const html = early && (await early);
+  if (!html) return set(opened.state, { source: "url" });
+  const next = { ...current };
+  for (const [n, v] of Object.entries(opened.state)) next[n] = v;
+  current = next;
+  const box = document.querySelector("#panels .prose") ?? document.querySelector("#panels .dae-strip")?.parentElement;
+  if (box) box.innerHTML = html; // ui/digits.js draws it, and learns the digit's pixels
+  followAddress();
+  emit("url");
+  await syncWidgets();
+  selectTab(current.tab);
+  if (window.daeDigits) await window.daeDigits.whenDrawn(get());
   return get();
-})();
+}
+
+window.daeState.opened = openLink();
