@@ -186,3 +186,20 @@ def test_another_feature_shows_its_own_link(browser, app_url):
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.daeQr.url") == "https://example.org/room?room=abc"
     page.close()
+
+
+def test_a_drawn_digit_travels_as_pixels_and_stays_out_of_links(browser, app_url):
+    """set() with pixels (what a drawing or an upload makes): the server and the page both
+    render those very pixels; the link carries every other field."""
+    import base64
+
+    digit = np.zeros((28, 28), "<f4")
+    digit[6:22, 12:16] = 1.0  # a "1"
+    b64 = base64.b64encode(digit.tobytes()).decode()
+    page = _open(browser, app_url + "?server=1")
+    page.evaluate("p => window.daeState.set({digit: p, level: 0.2, models: ['dense']})", b64)
+    page.wait_for_function("() => document.querySelectorAll('#panels figure').length === 3", timeout=30_000)
+    assert np.abs(_grey(page, "#original img.dae-img") - digit * 255).max() <= 1
+    link = page.evaluate("() => window.daeState.link()")
+    assert "digit=" not in link and "level=0.2" in link and "models=dense&" in link
+    page.close()

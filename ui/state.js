@@ -27,7 +27,7 @@ const FIELDS = DEF.fields.map((f) => f.name);
 const BY_NAME = Object.fromEntries(DEF.fields.map((f) => [f.name, f]));
 const CONTROLS = ["noise", "level", "blur", "mean", "clip", "seed", "models", "errors"]; // ui/digits.py CONTROLS
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/; // dae/state.py NUMBER
-const PIXELS_B64 = Math.ceil((4 * DEF.pixels) / 3 / 4) * 4;
+const PIXELS_B64 = 4 * Math.ceil((4 * DEF.pixels) / 3); // base64 of the float32 bytes
 
 const clone = (v) => (Array.isArray(v) ? [...v] : v);
 const defaults = () => Object.fromEntries(DEF.fields.map((f) => [f.name, clone(f.default)]));
@@ -107,7 +107,6 @@ function check(name, v) {
 
 // --- the page ---------------------------------------------------------------------------------
 let current = defaults();
-const pixels = new Map(); // gallery index -> base64 pixels, as the server sent them
 
 function emit(source) {
   document.dispatchEvent(new CustomEvent("dae-state", { detail: { state: get(), source } }));
@@ -144,8 +143,10 @@ function update(next, source) {
   return true;
 }
 
+/** A digit field's pixels: its own, or those the server sent for a gallery index (ui/digits.js
+ * keeps them), or null. */
 function pixelsOf(digit) {
-  return typeof digit === "string" ? digit : pixels.get(digit) ?? null;
+  return typeof digit === "string" ? digit : window.daeDigits?.pixelsOf(digit) ?? null;
 }
 
 function normalise(controls) {
@@ -178,7 +179,7 @@ function fromWidgets(controls) {
 function fromServerDigit(message) {
   if (!message) return;
   const { digit, pixels: b64 } = JSON.parse(message);
-  if (typeof digit === "number" && b64) pixels.set(digit, b64);
+  window.daeDigits?.learnPixels(digit, b64);
   update({ ...current, digit }, "user");
 }
 
@@ -218,7 +219,7 @@ document.addEventListener("click", (e) => {
   if (!e.target.closest?.('[role="tab"]')) return;
   setTimeout(() => {
     const tab = selectedTab();
-    if (tab && DEF.fields[0].choices.includes(tab) && tab !== current.tab) update({ ...current, tab }, "user");
+    if (tab && BY_NAME.tab.choices.includes(tab) && tab !== current.tab) update({ ...current, tab }, "user");
   }, 0);
 }, true);
 
@@ -293,8 +294,6 @@ window.daeState = {
   fromWidgets, fromServerDigit, widgetValues,
   /** The pixels the page knows for a digit field (a gallery index the server sent, or pixels). */
   pixelsOf,
-  /** Pixels the server sent with a render of a gallery digit. */
-  learnPixels(digit, b64) { if (typeof digit === "number" && b64) pixels.set(digit, b64); },
 };
 
 function whenMounted() {
