@@ -71,7 +71,7 @@ def test_a_prepared_link_opens_exactly_there(browser, app_url):
     import app
 
     page = _open(browser, app_url + "?digit=123&level=0.8&models=dense,unet&errors=on&noise=uniform")
-    page.locator("#out-unet img.dae-img").wait_for(timeout=30_000)
+    page.locator("#out-unet img.dae-img:not(.dae-err)").wait_for(timeout=30_000)
     shown = json.loads(page.locator("#panels .dae-strip").get_attribute("data-state"))
     assert shown == {"digit": 123, "noise": "uniform", "level": 0.8, "blur": 0, "mean": 0, "clip": True, "seed": 0,
                      "models": ["dense", "unet"], "errors": True}
