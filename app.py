@@ -19,7 +19,7 @@ if "--verbose" in sys.argv[1:]:  # decided before dae first imports TensorFlow (
 import gradio as gr  # noqa: E402
 
 from ui import api, browser_assets, digits, gradio_fixes, inside, models, panels, photos, robustness  # noqa: E402
-from ui import inside_assets, rooms  # noqa: E402
+from ui import inside_assets, rooms, state_page  # noqa: E402
 from ui.inside_map import maps  # noqa: E402
 from ui.context import Context  # noqa: E402
 
@@ -53,7 +53,7 @@ def build() -> gr.Blocks:
         with gr.Tab("Inside") as inside_tab:
             inside.build(CTX, view, inside_tab)
         with gr.Tab("Robustness") as robust_tab:
-            robustness.build(CTX, CURVES, robust_tab, view.corruption[0], view.corruption[1])
+            robustness.build(CTX, CURVES, robust_tab, view.noise, view.level)
         with gr.Tab("Models"):
             models.build(CTX)
         with gr.Column(visible=False):
@@ -64,11 +64,13 @@ def build() -> gr.Blocks:
 
 def page_head() -> str:
     """The in-browser path's manifest and its controller (ui/digits.js), served by the route
-    ``browser_assets.app_kwargs()`` adds (content-hashed, precompressed, cached for a year), and
-    the Inside tab's 2-D map's (ui/inside_browser.js), and the room controller (ui/room.js)."""
+    ``browser_assets.app_kwargs()`` adds (content-hashed, precompressed, cached for a year), the
+    Digits tab's state and its link's QR code (ui/state.js, ui/qr.js), the Inside tab's 2-D
+    map's (ui/inside_browser.js), and the room controller (ui/room.js)."""
     manifest = browser_assets.register(CTX.weights_dir)
     inside_manifest = inside_assets.register({n: m.space for n, m in maps(CTX).items()}, CTX.weights_dir)
     return (browser_assets.head_script({**manifest, "errorLut": panels.error_lut()}, name="daeBrowser")
+            + state_page.head(digits.spec(CTX))
             + f'<script type="module" src="{manifest["controller"]}"></script>'
             + inside_assets.head_script(inside_manifest) + rooms.head_script())
 

@@ -60,6 +60,13 @@ LEVEL = Range("sigma", 0.0, 1.5, 0.5, 0.01)  # σ, ±r or the salt-and-pepper fr
 BLUR = Range("blur", 0.0, 3.0, 0.0, 0.05)
 MEAN = Range("mean", -0.5, 0.5, 0.0, 0.05)
 SEED = Range("seed", 0, 2**32 - 1, 0, 1, whole=True)
+
+
+def digit_index(gallery_size: int, default: int = 0) -> Range:
+    """A digit of the held-out gallery, by its index: its size depends on the data loaded."""
+    return Range("digit", 0, gallery_size - 1, default, 1, whole=True)
+
+
 # --- photos (Photos tab, /denoise_photo); σ on the 0-255 scale --------------------------
 PHOTO_SIGMA = Range("sigma", 0.0, 75.0, 25.0, 1.0)
 PHOTO_BLUR = Range("blur", 0.0, 3.0, 0.0, 0.1)

@@ -175,7 +175,7 @@ def test_sigma_moves_the_noisy_code_with_no_request(browser, app_url):
                                timeout=30_000)
     assert len(calls) == before, calls[before:]
     page.get_by_role("tab", name="Inside").click()
-    page.wait_for_function("() => Math.abs(window.daeInsideMap.current.values[2] - 0.58) < 1e-9", timeout=30_000)
+    page.wait_for_function("() => Math.abs(window.daeInsideMap.current.values.level - 0.58) < 1e-9", timeout=30_000)
     moved = page.evaluate("() => window.daeInsideMap.current.points.noisy")
     assert np.hypot(*np.subtract(moved, start)) > 1e-3
     assert page.locator("#map2d-sigma-value").inner_text() == "0.58"
@@ -185,7 +185,7 @@ def test_sigma_moves_the_noisy_code_with_no_request(browser, app_url):
         _sigma_step(page, "#map2d-sigma")
     assert len(calls) == before, calls[before:]
     cur = page.evaluate("() => window.daeInsideMap.current")
-    assert abs(cur["values"][2] - 0.63) < 1e-9
+    assert abs(cur["values"]["level"] - 0.63) < 1e-9
     assert np.hypot(*np.subtract(cur["points"]["noisy"], moved)) > 1e-3
     page.close()
 

@@ -1,16 +1,18 @@
 // The Digits tab's switch between the server and the visitor's browser.
 //
-// Every change of the tab's inputs (digit, noise kind, level, blur, mean, clip, seed, the
-// ticked methods, error maps) reaches window.daeDigits.changed(values) first, in the page, with
-// no request (ui/digits.py wires it so). Until the in-browser path is ready, or when it cannot
-// be, changed() presses the hidden #digits-refresh button, whose click is the server render.
+// Every change of the tab's state (ui/state.js: the digit, noise kind, level, blur, mean, clip,
+// seed, the ticked methods, error maps, by name) reaches window.daeDigits.changed(state, pixels)
+// first, in the page, with no request. Until the in-browser path is ready, or when it cannot
+// be, changed() presses the hidden #digits-refresh button, whose click is the server render of
+// the page's state (ui/digits.py PAGE_STATE: the state travels with the request).
 // Once LiteRT.js and the digit models have loaded (after the first paint, which the server
 // made; loadBest picks the wasm build: relaxed SIMD where it compiles and runs, else the
 // compat build), changed() computes the strip here: the corruption, every ticked model, PSNR/SSIM,
 // the codes and error maps, with ui/digits_browser.js, all on the page's own thread (Web Workers
-// were measured slower here: docs/browser.md, "What a σ step costs"). The markup is
-// ui/panels.py's: keep the two alike (tests/test_instant.py compares them). A step that keeps
-// the strip's shape patches it in place (patch) rather than rewriting it.
+// were measured slower here: docs/browser.md, "What a σ step costs"). One renderer, drawStrip,
+// writes the strip's markup from numbers: the page's own, or the server's (ui/panels.numbers,
+// which lands as a hidden .dae-numbers element the observer below turns into the strip, first
+// paint included). A step that keeps the strip's shape patches it in place (patch).
 //
 // A model that fails at run time (a runtime abort: an engine whose relaxed SIMD is partial)
 // moves the page to the next build: the server answers meanwhile, then the strip is computed
@@ -29,8 +31,8 @@ const state = {
   build: null, // the wasm build the models run on: "relaxed" | "compat"
   tried: {}, // builds passed over, and why
   models: {},
-  last: null, // the latest values changed() was given
-  drawn: "", // the values of the strip on screen, as JSON
+  last: null, // the latest state changed() was given, and its pixels: {state, pixels}
+  drawn: "", // the state of the strip on screen, as JSON
   digit: null, // the clean digit of the last render: {b64, pixels, src}
   rendering: null, // the browser render in progress (a promise), and the values that wait
   pending: null,
@@ -81,8 +83,13 @@ const escapeHtml = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "
 const panelId = (name) => "out-" + name.replace(/[^A-Za-z0-9-]/g, "-");
 const img = (src, alt, cls = "dae-img") => `<img class="${cls}" src="${src}" alt="${escapeHtml(alt)}" width="28" height="28">`;
 
+/** The fields of a state the strip shows (not the tab), in a fixed order: the strip's data-state. */
+const STRIP_FIELDS = ["digit", "noise", "level", "blur", "mean", "clip", "seed", "models", "errors"];
+const stripState = (s) => Object.fromEntries(STRIP_FIELDS.map((n) => [n, s[n]]));
+const stripKey = (s) => JSON.stringify(stripState(s));
+
 function score(p, s) {
-  const v = Number.isFinite(p) ? p.toFixed(2) : "∞";
+  const v = p === null || !Number.isFinite(p) ? "∞" : p.toFixed(2);
   return `<span class="dae-psnr"><small>PSNR</small> ${v} <small>dB</small></span>` +
     `<span class="dae-ssim"><small>SSIM</small> ${s.toFixed(3)}</span>`;
 }
@@ -92,46 +99,70 @@ function figure(id, name, src, caption, extra = "", cls = "") {
     `<figcaption><span class="dae-name">${escapeHtml(name)}</span>${caption}</figcaption>${extra}</figure>`;
 }
 
-function scaleBlock() {
-  const ramp = rgbDataUrl(28, 4, (i) => M.errorLut[Math.min(255, Math.floor(256 * (i % 28) / 27))]);
-  return `<div class="dae-scale"><img src="${ramp}" alt="error colour scale"><span>|denoised − original|: 0</span><span>1</span></div>`;
+function scaleSrc() {
+  return (scaleSrc.src ??= rgbDataUrl(28, 4, (i) => M.errorLut[Math.min(255, Math.floor(256 * (i % 28) / 27))]));
 }
 
-/** The strip for one set of values, computed here; ui/panels.strip's markup. */
-async function renderHere(values) {
-  const [cleanB64, noise, level, blur, mean, clip, seed, methods, errorMaps] = values;
+const scaleBlock = (src) => `<div class="dae-scale"><img src="${src}" alt="error colour scale"><span>|denoised − original|: 0</span><span>1</span></div>`;
+
+/**
+ * The strip's markup, the one place it is written: the original, the noisy digit and one panel
+ * per method, in the order they ran, the best PSNR marked, a bottleneck model's code under it,
+ * error maps under every panel when asked. ``n`` is {state, original, noisy, panels, errors,
+ * scale, source, sourceText, build}: each image a src (a PNG data URI), a PSNR of null is ∞.
+ */
+function drawStrip(n) {
+  const finite = (p) => (p === null ? Infinity : p);
+  const best = n.panels.length ? n.panels.reduce((a, b) => (finite(b.psnr) > finite(a.psnr) ? b : a)).name : null;
+  const err = (p) => (n.errors && p.err ? img(p.err, `error map of ${p.name}`, "dae-img dae-err") : "");
+  const parts = [
+    figure("original", "original", n.original, '<span class="dae-psnr">&nbsp;</span><span class="dae-ssim">held out</span>',
+      n.errors ? scaleBlock(n.scale) : ""),
+    figure("noisy", "noisy", n.noisy.src, score(n.noisy.psnr, n.noisy.ssim), err(n.noisy)),
+  ];
+  for (const p of n.panels) {
+    let extra = err(p);
+    if (p.code) {
+      extra += `<img class="dae-code" src="${p.code.src}" alt="${escapeHtml(p.name)}: ${p.code.n}-number code" title="${p.code.n}-number code">`;
+    }
+    parts.push(figure(panelId(p.name), p.name, p.src, score(p.psnr, p.ssim), extra, p.name === best ? "dae-best" : ""));
+  }
+  const build = n.build ? ` data-build="${n.build}"` : "";
+  return `<div class="dae-strip" data-state="${escapeHtml(stripKey(n.state))}">${parts.join("")}</div>` +
+    `<p class="dae-source" id="dae-source" data-source="${n.source}"${build}>${escapeHtml(n.sourceText)}</p>`;
+}
+
+/** The numbers of one state, computed here (what ui/panels.numbers computes on the server). */
+async function computeHere(s, b64) {
   const lib = state.lib;
   const t0 = performance.now();
-  if (state.digit?.b64 !== cleanB64) { // a σ drag keeps the digit: decode and draw it once
-    const pixels = decodeDigit(cleanB64);
-    state.digit = { b64: cleanB64, pixels, src: lib.digitDataUrl(pixels) };
+  if (state.digit?.b64 !== b64) { // a σ drag keeps the digit: decode and draw it once
+    const pixels = decodeDigit(b64);
+    state.digit = { b64, pixels, src: lib.digitDataUrl(pixels) };
   }
   const clean = state.digit.pixels;
-  const noisy = lib.corrupt(clean, { noise, level: +level, blur: +blur, mean: +mean, clip: !!clip }, +seed || 0);
+  const noisy = lib.corrupt(clean, { noise: s.noise, level: +s.level, blur: +s.blur, mean: +s.mean, clip: !!s.clip }, +s.seed || 0);
+  const one = (name, image, code) => ({
+    name, src: lib.digitDataUrl(image), psnr: lib.psnr(clean, image), ssim: lib.ssim(clean, image),
+    err: s.errors ? heatDataUrl(clean, image) : null,
+    ...(code ? { code: { src: codeDataUrl(code), n: code.length } } : {}),
+  });
   const panels = [];
-  for (const name of methods) {
+  for (const name of s.models) {
     const { image, code } = await lib.denoise(state.models[name], noisy);
-    panels.push({ name, image, code, psnr: lib.psnr(clean, image), ssim: lib.ssim(clean, image) });
-  }
-  const best = panels.length ? panels.reduce((a, b) => (b.psnr > a.psnr ? b : a)).name : null;
-  const err = (image, name) => (errorMaps ? img(heatDataUrl(clean, image), `error map of ${name}`, "dae-img dae-err") : "");
-  const parts = [
-    figure("original", "original", state.digit.src, '<span class="dae-psnr">&nbsp;</span><span class="dae-ssim">held out</span>',
-      errorMaps ? scaleBlock() : ""),
-    figure("noisy", "noisy", lib.digitDataUrl(noisy), score(lib.psnr(clean, noisy), lib.ssim(clean, noisy)), err(noisy, "noisy")),
-  ];
-  for (const p of panels) {
-    let extra = err(p.image, p.name);
-    if (p.code) {
-      extra += `<img class="dae-code" src="${codeDataUrl(p.code)}" alt="${p.name}: ${p.code.length}-number code" title="${p.code.length}-number code">`;
-    }
-    parts.push(figure(panelId(p.name), p.name, lib.digitDataUrl(p.image), score(p.psnr, p.ssim), extra, p.name === best ? "dae-best" : ""));
+    panels.push(one(name, image, code));
   }
   const ms = performance.now() - t0;
-  const data = escapeHtml(JSON.stringify(values));
-  return `<div class="dae-strip" data-state="${data}">${parts.join("")}</div>` +
-    `<p class="dae-source" id="dae-source" data-source="browser" data-build="${state.build}">computed in your browser ` +
-    `(LiteRT.js ${lib.BUILD_LABELS[state.build]}, ${ms.toFixed(0)} ms)</p>`;
+  return {
+    state: s, original: state.digit.src, noisy: one("noisy", noisy), panels, errors: !!s.errors, scale: s.errors ? scaleSrc() : null,
+    source: "browser", build: state.build,
+    sourceText: `computed in your browser (LiteRT.js ${lib.BUILD_LABELS[state.build]}, ${ms.toFixed(0)} ms)`,
+  };
+}
+
+/** The strip for one state, computed here and not drawn (tests compare it with a patched one). */
+async function renderHere(s, b64) {
+  return drawStrip(await computeHere(s, b64));
 }
 
 function container() {
@@ -190,11 +221,11 @@ function serverOnlyReason(methods) {
 
 async function renderLoop() {
   while (state.pending) {
-    const values = state.pending;
+    const { state: s, pixels } = state.pending;
     state.pending = null;
-    const key = JSON.stringify(values);
+    const key = stripKey(s);
     if (key === state.drawn) continue; // already on screen (the slider's fast path drew it)
-    const html = await renderHere(values);
+    const html = await renderHere(s, pixels);
     const box = container();
     if (box) patch(box, html);
     state.drawn = key;
@@ -229,6 +260,18 @@ async function nextBuild(error) {
   }
 }
 
+/** Resolves when the strip on screen shows this state (true), or after timeoutMs (false). */
+function whenDrawn(s, timeoutMs = 30_000) {
+  const want = stripKey(s);
+  const shown = () => document.querySelector("#panels .dae-strip")?.dataset.state === want;
+  if (shown()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const watch = new MutationObserver(() => { if (shown()) { watch.disconnect(); clearTimeout(t); resolve(true); } });
+    const t = setTimeout(() => { watch.disconnect(); resolve(false); }, timeoutMs);
+    watch.observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-state"] });
+  });
+}
+
 window.daeDigits = {
   get mode() { return state.mode; },
   get why() { return state.why; },
@@ -238,20 +281,25 @@ window.daeDigits = {
   get tried() { return { ...state.tried }; },
   /** The loaded models (tests replace a model's run to simulate a runtime abort). */
   get models() { return state.models; },
-  /** The strip's markup for these values, computed here and not drawn (tests compare it). */
-  render: (values) => renderHere(values),
-  /** Called by every change of the tab's inputs (ui/digits.py's DISPATCH). */
-  changed(values) {
-    state.last = values;
+  /** The strip's markup for a state (ui/state.js get()), computed here and not drawn (tests
+   * compare it). */
+  render: (s) => renderHere(s, window.daeState.pixelsOf(s.digit)),
+  /** The one renderer: the strip's markup from numbers (the page's own or the server's). */
+  drawStrip,
+  whenDrawn,
+  /** Called by every change of the tab's state (ui/state.js), with the digit's pixels when
+   * the page has them (null: a gallery digit the server has not sent yet). */
+  changed(s, pixels) {
+    state.last = { state: s, pixels };
     // the Inside tab's 2-D map follows the digit and its corruption (ui/inside_browser.js)
-    window.dispatchEvent(new CustomEvent("dae:digits", { detail: values }));
-    const onServer = state.mode !== "browser" || serverOnlyReason(values[7]);
+    if (pixels) window.dispatchEvent(new CustomEvent("dae:digits", { detail: { state: s, pixels } }));
+    const onServer = state.mode !== "browser" || !pixels || serverOnlyReason(s.models);
     if (onServer) {
       state.drawn = ""; // the server's strip replaces ours
       refreshServer();
       return;
     }
-    state.pending = values; // only the newest values matter: a drag skips what it outpaced
+    state.pending = state.last; // only the newest state matters: a drag skips what it outpaced
     state.rendering ??= renderLoop()
       .catch((e) => { nextBuild(e); }) // not awaited: its new render must start its own loop
       .finally(() => { state.rendering = null; });
@@ -259,43 +307,55 @@ window.daeDigits = {
 };
 
 // The slider's fast path: a drag of σ or blur is drawn from the range input's own "input"
-// event, a frame before Gradio's change event reaches changed() with the same values (which
+// event, a frame before Gradio's change event reaches ui/state.js with the same values (which
 // are then already on screen, so nothing is drawn twice).
 document.addEventListener("input", (e) => {
   if (state.mode !== "browser" || !state.last || !(e.target instanceof HTMLInputElement)) return;
-  const index = e.target.closest("#sigma") ? 2 : e.target.closest("#blur") ? 3 : -1;
+  const field = e.target.closest("#sigma") ? "level" : e.target.closest("#blur") ? "blur" : null;
   const value = parseFloat(e.target.value);
-  if (index < 0 || !Number.isFinite(value)) return;
-  const values = [...state.last];
-  values[index] = value;
-  window.daeDigits.changed(values);
+  if (!field || !Number.isFinite(value)) return;
+  window.daeDigits.changed({ ...state.last.state, [field]: value }, state.last.pixels);
 }, true);
 
-// After each server render, say why the server made it (once the browser path is known). A
-// server render of the very values on screen that lands once the page computes here again
-// (one asked for while the next build loaded) is replaced by the page's own render of them.
-// (A digit pick's server render holds the new digit, whose change event follows: left alone.)
+/** A server render landed (a hidden .dae-numbers element in the strip's box): draw it, and
+ * keep the digit's pixels it carries, so that the next step can be computed here. */
+function drawServerNumbers(el) {
+  const box = el.parentElement;
+  let n;
+  try {
+    n = JSON.parse(el.dataset.numbers);
+  } catch (e) {
+    console.warn("unreadable server render:", e);
+    return;
+  }
+  window.daeState?.learnPixels(n.state.digit, n.pixels);
+  box.replaceChildren();
+  box.insertAdjacentHTML("afterbegin", drawStrip({ ...n, sourceText: "computed on the server" }));
+}
+
+// After each server render, draw it, and say why the server made it (once the browser path is
+// known). A server render of the very state on screen that lands once the page computes here
+// again (one asked for while the next build loaded, or for a digit whose pixels the page did not
+// have yet) is replaced by the page's own render of it.
 new MutationObserver(() => {
+  const numbers = document.querySelector("#panels .dae-numbers");
+  if (numbers) drawServerNumbers(numbers);
   const p = document.getElementById("dae-source");
   if (!p || p.dataset.source === "browser" || p.dataset.note) return;
   state.drawn = ""; // a server render is on screen now
-  const reason = state.mode === "browser" ? serverOnlyReason(state.last?.[7] ?? []) : state.why;
+  const reason = state.mode === "browser" ? serverOnlyReason(state.last?.state.models ?? []) : state.why;
   if (reason) note(reason);
-  else if (state.mode === "browser" && state.last && sameValues(document.querySelector("#panels .dae-strip"), state.last)) {
-    window.daeDigits.changed(state.last);
+  else if (state.mode === "browser" && state.last && sameState(document.querySelector("#panels .dae-strip"), state.last.state)) {
+    window.daeDigits.changed(state.last.state, window.daeState.pixelsOf(state.last.state.digit));
   }
 }).observe(document.documentElement, { childList: true, subtree: true });
 
-function sameValues(strip, values) {
-  try {
-    return JSON.stringify(JSON.parse(strip?.dataset.state ?? "null")) === JSON.stringify(values);
-  } catch {
-    return false;
-  }
+function sameState(strip, s) {
+  return strip?.dataset.state === stripKey(s);
 }
 
 /** Load the first of these builds that works (ui/digits_browser.js, loadBest), and from then
- * on compute here, starting from the strip on screen. Rejects when none works. */
+ * on compute here, starting from the page's state. Rejects when none works. */
 async function useBest(builds) {
   const best = await state.lib.loadBest(M, { builds });
   Object.assign(state.tried, best.tried);
@@ -306,10 +366,9 @@ async function useBest(builds) {
   if (Object.keys(best.tried).length) console.warn("in-browser digits: builds passed over:", best.tried);
   state.mode = "browser";
   state.why = "";
-  const strip = document.querySelector("#panels .dae-strip");
-  const values = state.last ?? JSON.parse(strip?.dataset.state ?? "null");
   state.drawn = "";
-  if (values) window.daeDigits.changed(values);
+  const s = window.daeState.get();
+  window.daeDigits.changed(s, window.daeState.pixelsOf(s.digit));
 }
 
 async function start() {
@@ -331,5 +390,7 @@ function whenPainted() {
     setTimeout(whenPainted, 100);
   }
 }
+const firstPaint = document.querySelector("#panels .dae-numbers");
+if (firstPaint) drawServerNumbers(firstPaint); // this file loaded after the strip mounted
 if (M) whenPainted();
 else state.why = "the page has no in-browser manifest";

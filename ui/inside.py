@@ -32,7 +32,7 @@ from dae import corrupt, images, latent, live, params
 from dae.registry import MODELS
 
 from .context import CPU, Context, cpu_bound, unconverted
-from .digits import from_upload
+from .digits import PAGE_STATE, from_upload
 from .inside_map import MapImage, draw_journey, maps
 from .panels import png_uri
 
@@ -75,7 +75,7 @@ def journey_html(j: latent.Journey, on_map: bool) -> str:
 
 
 def show_map(ctx: Context, model: str, clean, noise, level, blur, mean, clip, seed) -> tuple[np.ndarray, str]:
-    """The map for the Digits tab's digit and corruption (the default digit when none was picked)."""
+    """The map for the Digits tab's digit and corruption (the default digit for None)."""
     m = _map_for(ctx, model)
     digit = ctx.default_digit() if clean is None else clean
     j = m.space.journey(digit, _corruption(noise, level, blur, mean, clip), params.seed(seed))
@@ -202,7 +202,7 @@ def _picker_choices(ctx: Context) -> list[tuple[str, int]]:
 
 def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
     """Lay out the tab and wire it; call inside ``gr.Tab`` (``tab``). ``digits_view`` is the
-    Digits tab's view (``clean`` state and ``corruption`` controls): the map follows them
+    Digits tab's view (the page's state, as its events receive it): the map follows it
     whenever this tab is opened. It does not redraw on every slider step of the Digits tab:
     those steps happen while this tab is hidden, and a redraw each would cost every visitor a
     request (and the in-browser path must send none)."""
@@ -237,9 +237,9 @@ def build(ctx: Context, digits_view, tab: gr.Tab) -> None:
             decoded = gr.HTML('<p class="inside-hint">Click the map to decode a point.</p>', elem_id="inside-decoded",
                               label="Decoded")
             journey = gr.HTML(init_journey, elem_id="inside-journey")
-    follow = dict(fn=cpu_bound(lambda *v: show_map(ctx, *v)), inputs=[model, digits_view.clean, *digits_view.corruption],
-                  outputs=[map_img, journey], trigger_mode="always_last", show_progress="hidden",
-                  api_visibility="private", **CPU)
+    follow = dict(fn=cpu_bound(lambda m, s: show_map(ctx, m, *digits_view.unpack(s))),
+                  inputs=[model, digits_view.state], js=PAGE_STATE, outputs=[map_img, journey],
+                  trigger_mode="always_last", show_progress="hidden", api_visibility="private", **CPU)
     gr.on([model.change, tab.select], **follow)
 
     def clicked(m: str, evt: gr.SelectData) -> str:

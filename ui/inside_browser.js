@@ -35,7 +35,7 @@ const MARGIN = { left: 40, right: 10, top: 10, bottom: 30 }; // CSS pixels aroun
 
 const state = {
   name: null, entry: null, lib: null, encoder: null, decoder: null, codes: null,
-  values: null, // the Digits tab's latest values: [cleanB64, noise, level, blur, mean, clip, seed, …]
+  values: null, // the Digits tab's latest state (ui/state.js, by name) and its digit's pixels: {state, pixels}
   localSigma: null, // the map's own σ slider, once moved (until the Digits tab's changes again)
   points: null, // the journey's three codes on screen
   images: null,
@@ -347,20 +347,20 @@ async function updateJourney() {
   try {
     do {
       state.pendingJourney = false;
-      const base = state.values ?? JSON.parse(document.querySelector("#panels .dae-strip")?.dataset.state ?? "null");
+      const base = state.values ?? pageState();
       if (!base || !state.decoder) return;
       if (!visible()) { // on the Digits tab: nothing to see, so the σ step there pays nothing
         state.dirty = true;
         return;
       }
       state.dirty = false;
-      const values = [...base];
+      const values = { ...base.state };
       const local = state.el.querySelector("#map2d-sigma");
-      if (local && state.localSigma !== null) values[2] = state.localSigma;
-      if (local) syncSlider(local, values[2]);
+      if (local && state.localSigma !== null) values.level = state.localSigma;
+      if (local) syncSlider(local, values.level);
       const t0 = performance.now();
-      const [b64, noise, level, blur, mean, clip, seed] = values;
-      const clean = decodeB64(b64);
+      const { noise, level, blur, mean, clip, seed } = values;
+      const clean = decodeB64(base.pixels);
       const noisy = state.lib.corrupt(clean, { noise, level: +level, blur: +blur, mean: +mean, clip: !!clip }, +seed || 0);
       const j = await journey(clean, noisy);
       state.points = { clean: [j.clean[0], j.clean[1]], noisy: [j.noisy[0], j.noisy[1]], denoised: [j.denoised[0], j.denoised[1]] };
@@ -376,6 +376,13 @@ async function updateJourney() {
   } finally {
     state.journeyRunning = false;
   }
+}
+
+/** The Digits tab's state and pixels as the page holds them (before any dae:digits event). */
+function pageState() {
+  const s = window.daeState?.get();
+  const pixels = s && window.daeState.pixelsOf(s.digit);
+  return pixels ? { state: s, pixels } : null;
 }
 
 function visible() {

@@ -1,11 +1,13 @@
-"""The Digits tab's result strip as one piece of HTML: every panel a 28×28 PNG inline.
+"""The Digits tab's result strip, as the server sends it: every panel a 28×28 PNG inline.
 
 Why HTML and not a row of ``gr.Image``: seven to ten images through Gradio's per-image file
 cache cost a file write, a file read and a request each, and the cache broke under identical
 concurrent requests (see ``ui/gradio_fixes.py``). Inline PNGs at native size are a few
 hundred bytes each, arrive with the event's own response, and CSS enlarges them crisply
 (``image-rendering: pixelated``). Element ids ``#original``, ``#noisy`` and ``#out-<model>``
-are what browser tests and outside checks hold on to; keep them.
+are what browser tests and outside checks hold on to; keep them. The markup itself is drawn
+in the page (ui/digits.js, ``drawStrip``) from :func:`numbers`, for server and in-browser
+results alike.
 """
 from __future__ import annotations
 
@@ -59,55 +61,41 @@ def panel_id(name: str) -> str:
     return "out-" + re.sub(r"[^A-Za-z0-9-]", "-", name)
 
 
-def _img(src: str, alt: str, cls: str = "dae-img") -> str:
-    return f'<img class="{cls}" src="{src}" alt="{html.escape(alt)}" width="28" height="28">'
+def _score(psnr: float) -> float | None:
+    """A PSNR as JSON can carry it: None for ∞ (a perfect panel)."""
+    return float(psnr) if np.isfinite(psnr) else None
 
 
-def _score(psnr: float, ssim: float) -> str:
-    value = "∞" if not np.isfinite(psnr) else f"{psnr:.2f}"
-    return (f'<span class="dae-psnr"><small>PSNR</small> {value} <small>dB</small></span>'
-            f'<span class="dae-ssim"><small>SSIM</small> {ssim:.3f}</span>')
+def _err(clean: np.ndarray, test: np.ndarray, error_maps: bool) -> str | None:
+    return png_uri(heatmap(metrics.error_map(clean, test))) if error_maps else None
 
 
-def _figure(elem_id: str, name: str, image: np.ndarray, caption: str, extra: str = "", cls: str = "") -> str:
-    return (f'<figure id="{elem_id}" class="dae-panel {cls}">{_img(png_uri(image), name)}'
-            f'<figcaption><span class="dae-name">{html.escape(name)}</span>{caption}</figcaption>{extra}</figure>')
-
-
-def _error_block(clean: np.ndarray, test: np.ndarray, name: str) -> str:
-    return _img(png_uri(heatmap(metrics.error_map(clean, test))), f"error map of {name}", "dae-img dae-err")
-
-
-def _scale_block() -> str:
+def scale_uri() -> str:
+    """The error colour scale's ramp, 28×4 (ui/digits.js draws the same from the LUT)."""
     ramp = np.linspace(0.0, 1.0, 28, dtype=np.float32)[None, :].repeat(4, 0)
-    return (f'<div class="dae-scale"><img src="{png_uri(heatmap(ramp))}" alt="error colour scale">'
-            '<span>|denoised − original|: 0</span><span>1</span></div>')
+    return png_uri(heatmap(ramp))
 
 
-def strip(r: service.Result, error_maps: bool = False, source: str = "computed on the server",
-          state: list | None = None) -> str:
-    """The original, the noisy digit and one panel per method, in the order they were run.
-
-    The best PSNR among the methods is marked; bottleneck models carry their code as a
-    strip of grey cells (brighter = larger); ``error_maps`` adds |denoised − original| under
-    every panel on one fixed colour scale. ``state`` (the controls that made it, in the order
-    ui/digits.js receives them) rides along as ``data-state``, so the in-browser path can take
-    over from exactly this picture. ui/digits.js builds the same markup: keep the two alike.
-    """
-    best = max(r.panels, key=lambda p: p.psnr).name if r.panels else None
-    err = (lambda img, name: _error_block(r.original, img, name)) if error_maps else (lambda img, name: "")
-    parts = [_figure("original", "original", r.original, '<span class="dae-psnr">&nbsp;</span>'
-                     '<span class="dae-ssim">held out</span>', _scale_block() if error_maps else ""),
-             _figure("noisy", "noisy", r.noisy.image, _score(r.noisy.psnr, r.noisy.ssim),
-                     err(r.noisy.image, "noisy"))]
-    for p in r.panels:
-        code = r.latents.get(p.name)
-        extra = err(p.image, p.name)
+def numbers(r: service.Result, error_maps: bool = False) -> dict:
+    """What the strip shows, as numbers and inline PNGs, JSON-ready: the page draws the
+    markup from these (ui/digits.js, ``drawStrip``), exactly as it draws its own in-browser
+    results, so the strip's markup is written once. Panels are in the order they were run;
+    a PSNR of None is ∞; ``err`` is the |denoised − original| map on one fixed colour scale,
+    ``code`` a bottleneck model's code as a strip of grey cells (brighter = larger)."""
+    def panel(name: str, image: np.ndarray, psnr: float, ssim: float, code=None) -> dict:
+        p = {"name": name, "src": png_uri(image), "psnr": _score(psnr), "ssim": float(ssim),
+             "err": _err(r.original, image, error_maps)}
         if code is not None:
-            extra += (f'<img class="dae-code" src="{png_uri(service.latent_strip(code, cell=1))}" '
-                      f'alt="{p.name}: {len(code)}-number code" title="{len(code)}-number code">')
-        parts.append(_figure(panel_id(p.name), p.name, p.image, _score(p.psnr, p.ssim), extra,
-                             "dae-best" if p.name == best else ""))
-    data = f' data-state="{html.escape(json.dumps(state))}"' if state is not None else ""
-    return (f'<div class="dae-strip"{data}>{"".join(parts)}</div>'
-            f'<p class="dae-source" id="dae-source" data-source="server">{html.escape(source)}</p>')
+            p["code"] = {"src": png_uri(service.latent_strip(code, cell=1)), "n": len(code)}
+        return p
+
+    return {"original": png_uri(r.original), "noisy": panel("noisy", r.noisy.image, r.noisy.psnr, r.noisy.ssim),
+            "panels": [panel(p.name, p.image, p.psnr, p.ssim, r.latents.get(p.name)) for p in r.panels],
+            "errors": bool(error_maps), "scale": scale_uri() if error_maps else None}
+
+
+def carrier(payload: dict) -> str:
+    """The server's render as the strip's HTML value: its numbers in one hidden element,
+    which ui/digits.js turns into the strip the moment it lands (first paint included)."""
+    data = html.escape(json.dumps(payload, separators=(",", ":")), quote=True)
+    return f'<div class="dae-numbers" hidden data-numbers="{data}"></div>'
