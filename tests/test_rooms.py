@@ -211,3 +211,115 @@ def test_too_many_waiters_back_off(api, monkeypatch):
         assert (await c.get(url, params={"since": "0"})).status_code == 429
         await asyncio.gather(*held)
     run(app, scenario)
+
+
+# --- a presenter and two followers in Chromium ------------------------------------------------
+
+LEVEL = "() => window.daeState.get().level"
+
+
+def _open(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url)
+    page.wait_for_function("() => window.daeState && window.daeRoom", timeout=60_000)
+    page.evaluate("() => window.daeState.opened")
+    return page
+
+
+def _step(page, key: str, times: int = 1) -> float:
+    """The visitor's own σ step(s) with the keyboard; returns the page's new level."""
+    before = page.evaluate(LEVEL)
+    page.locator("#sigma input[type=range]").focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+    page.wait_for_function(f"() => window.daeState.get().level !== {before}", timeout=15_000)
+    page.wait_for_timeout(300)  # the last of the steps lands
+    return page.evaluate(LEVEL)
+
+
+def _reaches(page, level: float, timeout: float = 15_000) -> None:
+    page.wait_for_function(f"() => Math.abs(window.daeState.get().level - {level}) < 1e-9", timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def room_pages(browser, app_url):
+    presenter = _open(browser, app_url)
+    presenter.locator("#dae-room-start").click()
+    presenter.wait_for_function("() => window.daeRoom.status.role === 'presenter' && window.daeRoom.status.version >= 1",
+                                timeout=15_000)
+    audience = presenter.locator("#dae-room-audience").input_value()
+    followers = [_open(browser, audience) for _ in range(2)]
+    for f in followers:
+        f.wait_for_function("() => window.daeRoom.status.applied >= 1", timeout=30_000)
+    yield presenter, followers, audience
+    for p in (presenter, *followers):
+        p.close()
+
+
+def test_the_links_hold_the_key_only_for_the_presenter(room_pages):
+    presenter, followers, audience = room_pages
+    rid = presenter.evaluate("() => window.daeRoom.status.id")
+    drive = presenter.locator("#dae-room-presenter").input_value()
+    assert audience.endswith(f"?room={rid}") and "key" not in audience
+    assert drive.startswith(audience + "#key=") and len(drive.split("#key=")[1]) >= 32
+    assert presenter.evaluate("() => location.hash").startswith("#key=")
+    for f in followers:
+        assert f.evaluate("() => [window.daeRoom.status.role, window.daeRoom.status.key, location.hash]") == \
+            ["follower", "", ""]
+        assert f.locator("#dae-room-status").inner_text().startswith("Following the presenter")
+
+
+def test_a_sigma_change_reaches_both_followers_and_one_stepped_out_waits(room_pages):
+    presenter, (f1, f2), _ = room_pages
+    level = _step(presenter, "ArrowRight", 3)
+    assert level != 0.5
+    for f in (f1, f2):
+        _reaches(f, level)
+        f.wait_for_function(f"() => document.querySelector('#sigma input[type=number]').value === '{level}'", timeout=15_000)
+    # f2 explores alone: its own change steps it out, and the page says so
+    own = _step(f2, "ArrowLeft", 2)
+    f2.locator("#dae-room-rejoin").wait_for(timeout=5_000)
+    assert f2.evaluate("() => window.daeRoom.status.following") is False
+    assert presenter.evaluate(LEVEL) == level  # a follower's change does not reach the presenter
+    level = _step(presenter, "ArrowRight", 2)
+    _reaches(f1, level)
+    f2.wait_for_timeout(1500)
+    assert f2.evaluate(LEVEL) == own
+    # one click rejoins: the presenter's latest state, then every change after it
+    f2.locator("#dae-room-rejoin").click()
+    _reaches(f2, level)
+    assert f2.evaluate("() => window.daeRoom.status.following") is True
+    level = _step(presenter, "ArrowLeft")
+    _reaches(f1, level)
+    _reaches(f2, level)
+    # the tab follows too
+    presenter.get_by_role("tab", name="Robustness").click()
+    for f in (f1, f2):
+        f.wait_for_function("() => window.daeState.get().tab === 'robustness'", timeout=15_000)
+        assert f.evaluate("() => document.querySelector('[role=tab][aria-selected=true]').textContent.trim()") == "Robustness"
+    presenter.get_by_role("tab", name="Digits").click()
+    f1.wait_for_function("() => window.daeState.get().tab === 'digits'", timeout=15_000)
+
+
+def test_a_follower_cannot_drive_the_room(room_pages):
+    presenter, (f1, f2), _ = room_pages
+    before = presenter.evaluate(LEVEL)
+    answers = f1.evaluate("""async () => {
+        const id = window.daeRoom.status.id, url = `${window.daeRoomConfig.api}/${id}`;
+        const h = window.daeRoomConfig.keyHeader, body = JSON.stringify({...window.daeState.get(), level: 1.2});
+        const out = [];
+        for (const headers of [{}, {[h]: id}, {[h]: 'A'.repeat(32)}, {[h]: ''}]) {
+            out.push((await fetch(url, {method: 'PUT', body, headers})).status);
+            out.push((await fetch(url, {method: 'DELETE', headers})).status);
+        }
+        out.push((await fetch(url + '?key=' + id, {method: 'PUT', body})).status);
+        return out;
+    }""")
+    assert answers == [403] * 9
+    f2.wait_for_timeout(1000)
+    for p in (presenter, f1, f2):
+        assert p.evaluate(LEVEL) == before
+    # the room still works for its presenter
+    level = _step(presenter, "ArrowRight")
+    _reaches(f1, level)
+    _reaches(f2, level)

@@ -1,8 +1,8 @@
 // Rooms: an audience that follows the presenter's page live (ui/rooms.py serves the API).
 //
-// "Start a room" makes two links: the presenter's, `#room=<id>&key=<key>` (the key is the
-// only way to drive the room; it lives in the fragment, so it never reaches a server log or
-// a Referer header), and the audience's, `#room=<id>` (reading only). The presenter's page
+// "Start a room" makes two links: the audience's, `?room=<id>` (reading only), and the
+// presenter's, `?room=<id>#key=<key>`: the key is the only way to drive the room, and in the
+// fragment it is never sent with any request (no server log, no Referer). The presenter's page
 // publishes its state (window.daeState.get(), the page's one state object) after each of its
 // own changes, at most one request in flight, the newest state winning; an unchanged state is
 // re-sent every pingS seconds so the room stays alive. A follower long-polls the room
@@ -23,6 +23,7 @@ const room = {
   applied: -1, // the version on the follower's page
   latest: null, // the newest state received
   followers: 0, // how many followers were waiting at the presenter's last publish
+  open: true, // the presenter's links are shown
   ended: false,
   error: "",
 };
@@ -32,18 +33,22 @@ let sending = null; // the presenter's publish loop in progress (a promise)
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const api = (id = "") => C.api + (id ? "/" + encodeURIComponent(id) : "");
-const base = () => location.origin + location.pathname;
-const audienceLink = () => `${base()}#room=${room.id}`;
-const presenterLink = () => `${base()}${location.search}#room=${room.id}&key=${room.key}`;
+// a Space's public address on a Space (ui/state_page.py), else this page's
+const base = () => window.daeStateDef?.publicUrl || location.origin + location.pathname;
+const audienceLink = () => `${base()}?room=${encodeURIComponent(room.id)}`;
+const presenterLink = () => `${audienceLink()}#key=${encodeURIComponent(room.key)}`;
+let resumed = false; // the presenter's page has the room's state (or made the room): it may publish
 
 async function daeState() {
   while (!window.daeState) await sleep(100); // the page's state module loads beside this one
   return window.daeState;
 }
 
-function fromFragment() {
-  const h = new URLSearchParams(location.hash.replace(/^#/, ""));
-  if (h.get("room")) return { id: h.get("room"), key: h.get("key") || "" };
+/** The room this page was opened for: ?room= (and #key= for the presenter), else this tab's. */
+function fromAddress() {
+  const id = new URLSearchParams(location.search).get("room");
+  const key = new URLSearchParams(location.hash.replace(/^#/, "")).get("key");
+  if (id) return { id, key: key || "" };
   try {
     return JSON.parse(sessionStorage.getItem(STORE) || "null");
   } catch {
@@ -51,11 +56,21 @@ function fromFragment() {
   }
 }
 
-/** Keep the room in the address bar: a state change may rewrite the URL without it. */
-function keepFragment() {
+const withoutRoom = (search) => search.replace(/^\?/, "").split("&").filter((p) => p && !/^(room|key)=/.test(p)).join("&");
+
+/** Keep the room in the address bar (ui/state.js keeps ?room= and the fragment as it rewrites
+ * the query), so a reload or a copied address stays in the room. */
+function keepAddress() {
   if (room.role === "none" || room.ended) return;
-  const want = room.role === "presenter" ? `#room=${room.id}&key=${room.key}` : `#room=${room.id}`;
-  if (location.hash !== want) history.replaceState(history.state, "", location.pathname + location.search + want);
+  const hash = room.role === "presenter" ? `#key=${encodeURIComponent(room.key)}` : location.hash;
+  if (new URLSearchParams(location.search).get("room") === room.id && location.hash === hash) return;
+  const rest = withoutRoom(location.search);
+  history.replaceState(history.state, "", `${location.pathname}?${rest ? rest + "&" : ""}room=${encodeURIComponent(room.id)}${hash}`);
+}
+
+function leaveAddress() {
+  const rest = withoutRoom(location.search);
+  history.replaceState(history.state, "", `${location.pathname}${rest ? "?" + rest : ""}`);
 }
 
 // --- the presenter ----------------------------------------------------------------------
@@ -64,20 +79,35 @@ async function start() {
   const r = await fetch(api(), { method: "POST" });
   const body = await r.json();
   if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
-  becomePresenter(body.id, body.key);
+  becomePresenter(body.id, body.key, false);
 }
 
-function becomePresenter(id, key) {
-  Object.assign(room, { role: "presenter", id, key, ended: false, error: "" });
+/** Drive the room: a new one publishes this page's state; a reopened presenter link first
+ * takes the room's state, so a reload does not reset the audience. */
+async function becomePresenter(id, key, resume) {
+  Object.assign(room, { role: "presenter", id, key, ended: false, error: "", open: !resume });
   sessionStorage.setItem(STORE, JSON.stringify({ id, key }));
-  keepFragment();
+  keepAddress();
   draw();
-  daeState().then((s) => publish(s.get()));
+  const s = await daeState();
+  if (resume) {
+    await s.opened;
+    try {
+      const r = await fetch(api(id), { cache: "no-store" });
+      const body = await r.json();
+      if (r.status === 404) return end(body.error);
+      if (r.ok && Object.keys(body.state).length) await s.set(body.state, { source: "room" });
+    } catch (e) {
+      room.error = `could not read the room (${e.message})`;
+    }
+  }
+  resumed = true;
+  publish(s.get());
   setInterval(() => { if (room.role === "presenter" && !room.ended && !sending) publish(window.daeState?.get()); }, C.pingS * 1000);
 }
 
 function publish(state) {
-  if (!state) return;
+  if (!state || !resumed) return;
   pending = state;
   sending ??= sendLoop().finally(() => { sending = null; });
 }
@@ -112,7 +142,7 @@ function end(why) {
   room.ended = true;
   room.error = why || "the room has ended";
   sessionStorage.removeItem(STORE);
-  if (location.hash.includes("room=")) history.replaceState(history.state, "", location.pathname + location.search);
+  leaveAddress();
   draw();
 }
 
@@ -121,7 +151,7 @@ function end(why) {
 function becomeFollower(id) {
   Object.assign(room, { role: "follower", id, key: "", following: true, ended: false, error: "" });
   sessionStorage.setItem(STORE, JSON.stringify({ id }));
-  keepFragment();
+  keepAddress();
   draw();
   followLoop();
 }
@@ -155,6 +185,7 @@ async function apply() {
   if (!room.latest || !Object.keys(room.latest).length || room.applied === room.version) return draw();
   const version = room.version;
   const s = await daeState();
+  await s.opened; // the page's widgets are mounted and its own link applied
   applying++;
   try {
     await s.set(room.latest, { source: "room" });
@@ -177,7 +208,7 @@ function rejoin() {
 }
 
 document.addEventListener("dae-state", (e) => {
-  setTimeout(keepFragment, 0);
+  setTimeout(keepAddress, 0);
   const source = e.detail?.source;
   if (room.role === "presenter" && !room.ended && source !== "room") publish(e.detail.state);
   else if (room.role === "follower" && room.following && source === "user" && !applying) stepOut();
@@ -205,7 +236,11 @@ function linkRow(label, value, id, hint) {
 
 function presenterPanel(box) {
   const who = room.followers === 1 ? "1 follower" : `${room.followers} followers`;
-  box.append(el("p", { className: "dae-room-title" }, `Room ${room.id} · `, el("span", { id: "dae-room-count", textContent: who })));
+  const toggle = el("button", { type: "button", className: "dae-room-btn", id: "dae-room-toggle",
+    textContent: room.open ? "Hide links" : "Links", onclick: () => { room.open = !room.open; draw(); } });
+  toggle.setAttribute("aria-expanded", String(room.open));
+  box.append(el("p", { className: "dae-room-title" }, `Room ${room.id} · `, el("span", { id: "dae-room-count", textContent: who }), " ", toggle));
+  if (!room.open) return;
   box.append(linkRow("Audience link", audienceLink(), "dae-room-audience", "anyone with it follows your page"));
   box.append(linkRow("Presenter link (keep private)", presenterLink(), "dae-room-presenter", "it drives the room"));
   const row = el("div", { className: "dae-room-actions" });
@@ -262,8 +297,8 @@ window.daeRoom = {
 
 function init() {
   if (!C) return;
-  const found = fromFragment();
-  if (found?.id && found.key) becomePresenter(found.id, found.key);
+  const found = fromAddress();
+  if (found?.id && found.key) becomePresenter(found.id, found.key, true);
   else if (found?.id) becomeFollower(found.id);
   else draw();
 }
