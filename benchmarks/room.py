@@ -163,6 +163,7 @@ def main() -> None:
     a = p.parse_args()
     if not 1 <= a.followers <= 200 or not 5 <= a.seconds <= 600:
         p.error("--followers in [1, 200], --seconds in [5, 600]")
+    load_start = os.getloadavg()
     proc, url, startup = start_app()
     try:
         settled = settle(proc.pid)
@@ -176,19 +177,23 @@ def main() -> None:
         proc.terminate()
         proc.wait(30)
     floor = sum(idle) / len(idle)
-    result = {"cpu": cpu(), "load_avg": os.getloadavg(), "followers": a.followers, "seconds": a.seconds,
+    result = {"cpu": cpu(), "load_avg_start": load_start, "load_avg": os.getloadavg(), "followers": a.followers, "seconds": a.seconds,
               "startup_s": round(startup, 1), "settled_after_s": settled,
-              "idle_pct_of_core": [round(100 * r, 2) for r in idle], "runs": {}}
+              "idle_pct_of_core": [round(100 * r, 2) for r in idle], "runs": {},
+              "command": "python benchmarks/room.py " + " ".join(sys.argv[1:])}
     print(f"CPU {result['cpu']['model']}, {result['cpu']['cores']} cores; load {os.getloadavg()}")
     print(f"server idle: {', '.join(f'{100 * r:.2f}' for r in idle)} % of a core (before, after the rooms)")
     for name, r in runs.items():
-        r["room_pct_of_core"] = round(100 * (r.pop("rate_cores") - floor), 2)
+        rate = r.pop("rate_cores")
+        r["phase_pct_of_core"] = round(100 * rate, 2)  # the whole server during the room, idle included
+        r["room_pct_of_core"] = round(100 * (rate - floor), 2)
         r["elapsed_s"] = round(r["elapsed_s"], 1)
         result["runs"][name] = r
         d = r["delay"] or {}
         label = "long poll" if name == "long" else f"plain poll every {a.interval:g} s"
         print(f"{label}: {a.followers} followers, {r['changes']} changes: server CPU for the room "
-              f"{r['room_pct_of_core']:.2f} % of one core (target ≤ {TARGET_CPU_PCT:g}); delay p50 "
+              f"{r['room_pct_of_core']:.2f} % of one core (target ≤ {TARGET_CPU_PCT:g}; the whole server "
+              f"{r['phase_pct_of_core']:.2f} % meanwhile); delay p50 "
               f"{d.get('p50_ms')} ms, p95 {d.get('p95_ms')} ms, max {r['delay_max_ms']} ms (target p95 ≤ "
               f"{TARGET_P95_S * 1000:g}); missed {r['missed']}; errors {r['errors']} {r['error_kinds'] or ''}")
     if a.save or (a.seconds >= 120 and a.followers == 30 and a.only is None):

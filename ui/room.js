@@ -31,6 +31,8 @@ let applying = 0; // set() calls of ours in progress (their events are not the v
 let pending = null; // the presenter's newest unpublished state
 let sending = null; // the presenter's publish loop in progress (a promise)
 
+const NARROW = matchMedia("(max-width: 640px)"); // a phone: the panel along the bottom (ui/room.css)
+NARROW.addEventListener?.("change", () => draw());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const api = (id = "") => C.api + (id ? "/" + encodeURIComponent(id) : "");
 // a Space's public address on a Space (ui/state_page.py), else this page's
@@ -224,6 +226,7 @@ const el = (tag, props = {}, ...kids) => {
 
 function linkRow(label, value, id, hint) {
   const input = el("input", { id, value, readOnly: true, className: "dae-room-link", onfocus: () => input.select() });
+  input.style.width = `${value.length + 2}ch`; // the whole link, where the screen has the room
   const copy = el("button", { type: "button", textContent: "Copy", className: "dae-room-btn" });
   copy.onclick = async () => {
     input.select();
@@ -254,7 +257,7 @@ function presenterPanel(box) {
 
 function followerPanel(box) {
   if (room.following) {
-    box.append(el("p", { id: "dae-room-status", textContent: `Following the presenter · room ${room.id}` }),
+    box.append(el("p", { id: "dae-room-status", textContent: `Following the presenter (room ${room.id})` }),
       el("button", { type: "button", className: "dae-room-btn", id: "dae-room-leave", textContent: "Explore alone", onclick: stepOut }));
   } else {
     box.append(el("p", { id: "dae-room-status", textContent: "Exploring alone: the presenter's changes wait" }),
@@ -270,6 +273,7 @@ function draw() {
     box.setAttribute("aria-live", "polite");
     document.body.append(box);
   }
+  box.classList.toggle("dae-room-narrow", NARROW.matches);
   box.dataset.role = room.role;
   box.dataset.following = String(room.role === "follower" && room.following && !room.ended);
   box.dataset.ended = String(room.ended);
