@@ -53,9 +53,11 @@ def wait_for(url: str, timeout: float = 180) -> float:
     raise TimeoutError(f"{url} did not answer in {timeout} s")
 
 
-def start_app(*extra: str, env: dict | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str, float]:
+def start_app(*extra: str, env: dict | None = None, log: Path | None = None,
+              timeout: float = 180) -> tuple[subprocess.Popen, str, float]:
     """`python app.py` on a free loopback port; returns the process, its URL, start-up seconds.
-    With ``log``, the server's stdout and stderr go to that file (to count its exceptions)."""
+    With ``log``, the server's stdout and stderr go to that file (to count its exceptions).
+    A server that does not answer within ``timeout`` s is killed (no orphan left running)."""
     port = free_port()
     t0 = time.perf_counter()
     out = log.open("w") if log else subprocess.DEVNULL
@@ -63,7 +65,12 @@ def start_app(*extra: str, env: dict | None = None, log: Path | None = None) -> 
                             cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
-    return proc, url, wait_for(url) - t0
+    try:
+        return proc, url, wait_for(url, timeout) - t0
+    except TimeoutError:
+        proc.kill()
+        proc.wait()
+        raise
 
 
 def rss_mb(pid: int) -> tuple[float, float]:

@@ -164,7 +164,7 @@ def main() -> None:
     if not 1 <= a.followers <= 200 or not 5 <= a.seconds <= 600:
         p.error("--followers in [1, 200], --seconds in [5, 600]")
     load_start = os.getloadavg()
-    proc, url, startup = start_app()
+    proc, url, startup = start_app(timeout=420)  # a loaded machine starts slowly
     try:
         settled = settle(proc.pid)
         idle = [idle_rate(proc.pid, a.baseline)]
