@@ -30,6 +30,7 @@ const room = {
 let applying = 0; // set() calls of ours in progress (their events are not the visitor's)
 let pending = null; // the presenter's newest unpublished state
 let sending = null; // the presenter's publish loop in progress (a promise)
+let pinger = null; // the presenter's ping, every pingS seconds while nothing changes
 
 const NARROW = matchMedia("(max-width: 640px)"); // a phone: the panel along the bottom (ui/room.css)
 NARROW.addEventListener?.("change", () => draw());
@@ -105,7 +106,7 @@ async function becomePresenter(id, key, resume) {
   }
   resumed = true;
   publish(s.get());
-  setInterval(() => { if (room.role === "presenter" && !room.ended && !sending) publish(window.daeState?.get()); }, C.pingS * 1000);
+  pinger ??= setInterval(() => { if (room.role === "presenter" && !room.ended && !sending) publish(window.daeState?.get()); }, C.pingS * 1000);
 }
 
 function publish(state) {
