@@ -14,6 +14,7 @@ against the core count, the errors, and the latency, and writes
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -44,8 +45,8 @@ def mix(client, f: dict[str, str], i: int) -> list[tuple[str, float, str]]:
     calls = [
         ("/denoise_digit", lambda: client.predict(image=handle_file(f["digit"]), sigma=0.5, seed=i,
                                                   api_name="/denoise_digit")),
-        ("/digit_view", lambda: client.predict("gaussian", 0.5, 1.0, 0.0, True, i, ["unet", "NL-means"], True,
-                                               api_name="/digit_view")),
+        ("/digit_view", lambda: client.predict(json.dumps({"digit": i % 5000, "blur": 1.0, "seed": i, "errors": True,
+                                                           "models": ["unet", "NL-means"]}), api_name="/digit_view")),
         ("/denoise_photo", lambda: client.predict(image=handle_file(f["photo"]), sigma=25, seed=i,
                                                   api_name="/denoise_photo")),
         ("/encode", lambda: client.predict(image=handle_file(f["digit"]), model="dense", api_name="/encode")),

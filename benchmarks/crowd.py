@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import (CHROMIUM, CHROMIUM_ARGS, ROOT, cpu, free_port, percentiles, save,  # noqa: E402
                                start_app, wait_for)
 
-PAGE_EVENT = ("gaussian", 0.5, 0.0, 0.0, True, 0, ["dense", "conv-latent", "conv-pool", "unet", "unet-wide"], False)
+# the page's own event takes the page's state (dae/state.py) as JSON; the fields left out take their defaults
+PAGE_EVENT = json.dumps({"digit": 0, "noise": "gaussian", "level": 0.5, "blur": 0.0, "mean": 0.0, "clip": True, "seed": 0,
+                         "models": ["dense", "conv-latent", "conv-pool", "unet", "unet-wide"], "errors": False})
 
 
 def inputs() -> dict[str, str]:
@@ -232,7 +235,7 @@ def api_and_throughput(url: str, echo_url: str, files: dict, n: tuple, result: d
     print("API /denoise_digit, identical:", result["api_digit_identical"])
     result["api_photo_identical"] = crowd(url, n[2], n[3], photo)
     print("API /denoise_photo, identical:", result["api_photo_identical"])
-    event = lambda c: c.predict(*PAGE_EVENT, api_name="/digit_view")  # noqa: E731
+    event = lambda c: c.predict(PAGE_EVENT, api_name="/digit_view")  # noqa: E731
     echo_call = lambda c: c.predict(handle_file(files["digit"]), api_name="/echo")  # noqa: E731
     result["throughput_page_event"] = throughput(url, 16, n[4], event)
     result["throughput_echo_one_image"] = throughput(echo_url, 16, n[4], echo_call)

@@ -17,11 +17,14 @@ the bounds README states; writes ``benchmarks/results/fuzz.json``.
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,6 +96,19 @@ def requests(folder: Path) -> st.SearchStrategy:
     return st.one_of(_requests(folder, True), _requests(folder, False))
 
 
+def page_state(corruption: dict, methods: list[str], valid: bool) -> st.SearchStrategy:
+    """The Digits tab's state (dae/state.py) as the page sends it: named fields, a gallery
+    index or pixels for the digit; fuzzed, also junk fields, junk values and no object at all."""
+    digit = st.one_of(number(params.digit_index(5000), valid),
+                      st.just(base64.b64encode(np.full(784, 0.5, "<f4").tobytes()).decode()))
+    if not valid:
+        digit = st.one_of(digit, st.just(base64.b64encode(np.full(784, 2.0, "<f4").tobytes()).decode()))
+    fields = {**{k: v for k, v in corruption.items() if k != "sigma"}, "level": corruption["sigma"],
+              "models": names(methods, valid), "errors": corruption["clip"], "digit": digit}
+    state = st.fixed_dictionaries(fields)
+    return state if valid else st.one_of(state, st.fixed_dictionaries({**fields, "junk": junk()}), junk())
+
+
 def _requests(folder: Path, valid: bool) -> st.SearchStrategy:
     from dae.baselines import DIGIT_BASELINES, PHOTO_BASELINES
 
@@ -108,9 +124,7 @@ def _requests(folder: Path, valid: bool) -> st.SearchStrategy:
     return st.one_of(
         st.tuples(st.just("/denoise_digit"), st.fixed_dictionaries({"image": img, **corruption,
                                                                     "models": names(digit_methods, valid)})),
-        st.tuples(st.just("/digit_view"), st.fixed_dictionaries({
-            **{k: v for k, v in corruption.items() if k != "sigma"}, "level": number(params.LEVEL, valid),
-            "methods": names(digit_methods, valid), "error_maps": clip})),
+        st.tuples(st.just("/digit_view"), st.fixed_dictionaries({"state": page_state(corruption, digit_methods, valid)})),
         st.tuples(st.just("/denoise_photo"), st.fixed_dictionaries({
             "image": img, "sigma": number(params.PHOTO_SIGMA, valid), "blur": number(params.PHOTO_BLUR, valid),
             "clip": clip, "seed": number(params.SEED, valid), "baselines": names(list(PHOTO_BASELINES), valid)})),
@@ -132,9 +146,9 @@ def send(client, api: str, kwargs: dict) -> tuple[str, str, float]:
     from gradio_client.exceptions import AppError
 
     kw = {k: (handle_file(v) if k.startswith("image") and isinstance(v, str) else v) for k, v in kwargs.items()}
-    if api == "/digit_view":  # the page's own event: positional, like the page sends it
-        args = [kw[k] for k in ("noise", "level", "blur", "mean", "clip", "seed", "methods", "error_maps")]
-        call = lambda: client.predict(*args, api_name=api)  # noqa: E731
+    if api == "/digit_view":  # the page's own event: the page's state, as JSON
+        state = json.dumps(kw["state"])
+        call = lambda: client.predict(state, api_name=api)  # noqa: E731
     else:
         call = lambda: client.predict(**kw, api_name=api)  # noqa: E731
     t0 = time.perf_counter()

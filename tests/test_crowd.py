@@ -6,6 +6,7 @@ that was streaming it (see ui/gradio_fixes.py). `benchmarks/crowd.py` is the ful
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -78,8 +79,8 @@ def test_identical_photo_requests_at_once(app_url, files, server_errors):
 
 def test_identical_page_events_at_once(app_url, server_errors):
     """The Digits tab's own event (what every page's slider sends), undocumented but callable."""
-    errors = _crowd(app_url, 16, 4, lambda c: c.predict("gaussian", 0.5, 0, 0, True, 0, ["unet", "dense"], True,
-                                                        api_name="/digit_view"))
+    state = json.dumps({"digit": 3, "level": 0.5, "models": ["unet", "dense"], "errors": True})
+    errors = _crowd(app_url, 16, 4, lambda c: c.predict(state, api_name="/digit_view"))
     assert errors == [] and server_errors == []
 
 

@@ -1,8 +1,8 @@
 """The Digits tab's in-browser path in the real app, in Chromium: after the switch-over σ sends
 no request, on the relaxed-SIMD build and on the compat one; ?server=1 sends one per change;
 the fallback chain (a blocked relaxed wasm: compat; both blocked: the server, which says so;
-a runtime abort mid-session: compat, and the page keeps working); both paths draw the same
-markup. (tests/test_browser_parity.py holds the numbers; tests/test_webkit.py runs the same
+a runtime abort mid-session: compat, and the page keeps working); both paths draw the
+strip with one renderer (ui/digits.js drawStrip), from the page's numbers or the server's. (tests/test_browser_parity.py holds the numbers; tests/test_webkit.py runs the same
 switch-over in WebKitGTK.)
 """
 import pytest
@@ -66,7 +66,7 @@ def test_after_the_switch_sigma_sends_no_request(browser, app_url, build):
     # the steps patched the strip in place (ui/digits.js: patch): its state is the last step's,
     # and it is what a fresh render of those values draws
     state = page.evaluate("() => JSON.parse(document.querySelector('#panels .dae-strip').dataset.state)")
-    assert abs(state[2] - 0.6) < 1e-9
+    assert abs(state["level"] - 0.6) < 1e-9
     patched = page.evaluate("() => document.querySelector('#panels .dae-strip').outerHTML")
     fresh = page.evaluate("async () => (await window.daeDigits.render(JSON.parse("
                           "document.querySelector('#panels .dae-strip').dataset.state)))")

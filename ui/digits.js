@@ -260,6 +260,12 @@ async function nextBuild(error) {
   }
 }
 
+const pixels = new Map(); // gallery index -> base64 pixels, as the server sent them
+
+function learnPixels(digit, b64) {
+  if (typeof digit === "number" && b64) pixels.set(digit, b64);
+}
+
 /** Resolves when the strip on screen shows this state (true), or after timeoutMs (false). */
 function whenDrawn(s, timeoutMs = 30_000) {
   const want = stripKey(s);
@@ -287,6 +293,9 @@ window.daeDigits = {
   /** The one renderer: the strip's markup from numbers (the page's own or the server's). */
   drawStrip,
   whenDrawn,
+  /** The pixels of a gallery digit the server has sent (with a render or a pick), or null. */
+  pixelsOf: (digit) => pixels.get(digit) ?? null,
+  learnPixels,
   /** Called by every change of the tab's state (ui/state.js), with the digit's pixels when
    * the page has them (null: a gallery digit the server has not sent yet). */
   changed(s, pixels) {
@@ -328,7 +337,7 @@ function drawServerNumbers(el) {
     console.warn("unreadable server render:", e);
     return;
   }
-  window.daeState?.learnPixels(n.state.digit, n.pixels);
+  learnPixels(n.state.digit, n.pixels);
   box.replaceChildren();
   box.insertAdjacentHTML("afterbegin", drawStrip({ ...n, sourceText: "computed on the server" }));
 }
@@ -367,8 +376,8 @@ async function useBest(builds) {
   state.mode = "browser";
   state.why = "";
   state.drawn = "";
-  const s = window.daeState.get();
-  window.daeDigits.changed(s, window.daeState.pixelsOf(s.digit));
+  const s = window.daeState?.get();
+  if (s) window.daeDigits.changed(s, window.daeState.pixelsOf(s.digit));
 }
 
 async function start() {

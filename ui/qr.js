@@ -82,6 +82,8 @@ document.addEventListener("dae-state", () => {
   }
 });
 
+/** The button, at the end of the page's title line (so it covers nothing, on a phone either);
+ * in the top-right corner if the page has no title. */
 function addButton() {
   if (document.getElementById("dae-qr-open")) return;
   const b = document.createElement("button");
@@ -90,9 +92,22 @@ function addButton() {
   b.textContent = "Link / QR code";
   b.title = "Show this view's link as a QR code for the room";
   b.addEventListener("click", () => show());
-  document.body.append(b);
+  const place = () => {
+    const title = document.querySelector("#title h2");
+    if (!title) return false;
+    title.append(b);
+    return true;
+  };
+  if (place()) return;
+  const watch = new MutationObserver(() => { if (place()) watch.disconnect(); });
+  watch.observe(document.documentElement, { childList: true, subtree: true });
+  setTimeout(() => {
+    if (b.isConnected) return;
+    watch.disconnect();
+    b.classList.add("dae-qr-corner");
+    document.body.append(b);
+  }, 15_000);
 }
 
 window.daeQr = { show, shrink, enlarge, hide, get url() { return qr.url; } };
-if (document.body) addButton();
-else document.addEventListener("DOMContentLoaded", addButton);
+addButton();

@@ -27,7 +27,7 @@ const FIELDS = DEF.fields.map((f) => f.name);
 const BY_NAME = Object.fromEntries(DEF.fields.map((f) => [f.name, f]));
 const CONTROLS = ["noise", "level", "blur", "mean", "clip", "seed", "models", "errors"]; // ui/digits.py CONTROLS
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/; // dae/state.py NUMBER
-const PIXELS_B64 = Math.ceil((4 * DEF.pixels) / 3 / 4) * 4;
+const PIXELS_B64 = 4 * Math.ceil((4 * DEF.pixels) / 3); // base64 of the float32 bytes
 
 const clone = (v) => (Array.isArray(v) ? [...v] : v);
 const defaults = () => Object.fromEntries(DEF.fields.map((f) => [f.name, clone(f.default)]));
@@ -107,7 +107,6 @@ function check(name, v) {
 
 // --- the page ---------------------------------------------------------------------------------
 let current = defaults();
-const pixels = new Map(); // gallery index -> base64 pixels, as the server sent them
 
 function emit(source) {
   document.dispatchEvent(new CustomEvent("dae-state", { detail: { state: get(), source } }));
@@ -144,8 +143,10 @@ function update(next, source) {
   return true;
 }
 
+/** A digit field's pixels: its own, or those the server sent for a gallery index (ui/digits.js
+ * keeps them), or null. */
 function pixelsOf(digit) {
-  return typeof digit === "string" ? digit : pixels.get(digit) ?? null;
+  return typeof digit === "string" ? digit : window.daeDigits?.pixelsOf(digit) ?? null;
 }
 
 function normalise(controls) {
@@ -178,7 +179,7 @@ function fromWidgets(controls) {
 function fromServerDigit(message) {
   if (!message) return;
   const { digit, pixels: b64 } = JSON.parse(message);
-  if (typeof digit === "number" && b64) pixels.set(digit, b64);
+  window.daeDigits?.learnPixels(digit, b64);
   update({ ...current, digit }, "user");
 }
 
@@ -218,7 +219,7 @@ document.addEventListener("click", (e) => {
   if (!e.target.closest?.('[role="tab"]')) return;
   setTimeout(() => {
     const tab = selectedTab();
-    if (tab && DEF.fields[0].choices.includes(tab) && tab !== current.tab) update({ ...current, tab }, "user");
+    if (tab && BY_NAME.tab.choices.includes(tab) && tab !== current.tab) update({ ...current, tab }, "user");
   }, 0);
 }, true);
 
@@ -264,6 +265,24 @@ function showNotices(notices) {
 
 // --- opening a link -----------------------------------------------------------------------------
 const opened = fromQuery(location.search);
+const STRIP = FIELDS.filter((n) => n !== "tab");
+
+/** A link that changes what the strip shows is rendered at once, while Gradio is still
+ * loading: the server's render of the linked state (/digit_view, through Gradio's REST API) is
+ * requested as this script runs, so the first strip on screen can already be the link's. */
+async function renderEarly(state) {
+  const url = new URL("gradio_api/call/digit_view", location.origin + location.pathname.replace(/[^/]*$/, ""));
+  const body = JSON.stringify({ data: [JSON.stringify(Object.fromEntries(STRIP.map((n) => [n, state[n]])))] });
+  const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+  const { event_id: id } = await r.json();
+  const text = await (await fetch(`${url}/${id}`)).text();
+  const done = text.match(/event: complete\ndata: (.*)/);
+  if (!done) throw new Error("no render: " + text.slice(0, 200));
+  return JSON.parse(done[1])[0];
+}
+const early = STRIP.some((n) => n in opened.state) && !new URLSearchParams(location.search).get("server")
+  ? renderEarly({ ...defaults(), ...opened.state }).catch((e) => { console.warn("early render failed:", e); return null; })
+  : null;
 window.daeState = {
   get, set, toQuery, fromQuery, link,
   /** The definition this page reads (dae/state.py Spec.definition). */
@@ -275,8 +294,6 @@ window.daeState = {
   fromWidgets, fromServerDigit, widgetValues,
   /** The pixels the page knows for a digit field (a gallery index the server sent, or pixels). */
   pixelsOf,
-  /** Pixels the server sent with a render of a gallery digit. */
-  learnPixels(digit, b64) { if (typeof digit === "number" && b64) pixels.set(digit, b64); },
 };
 
 function whenMounted() {
@@ -288,9 +305,25 @@ function whenMounted() {
   });
 }
 
-window.daeState.opened = (async () => {
+/** The link's state, applied: the widgets and the tab set, and the strip drawn from the early
+ * render when it came (else rendered as any change is). */
+async function openLink() {
   await whenMounted();
   showNotices(opened.notices);
-  if (Object.keys(opened.state).length) return set(opened.state, { source: "url" });
+  if (!Object.keys(opened.state).length) return get();
+  const html = early && (await early);
+  if (!html) return set(opened.state, { source: "url" });
+  const next = { ...current };
+  for (const [n, v] of Object.entries(opened.state)) next[n] = v;
+  current = next;
+  const box = document.querySelector("#panels .prose") ?? document.querySelector("#panels .dae-strip")?.parentElement;
+  if (box) box.innerHTML = html; // ui/digits.js draws it, and learns the digit's pixels
+  followAddress();
+  emit("url");
+  await syncWidgets();
+  selectTab(current.tab);
+  if (window.daeDigits) await window.daeDigits.whenDrawn(get());
   return get();
-})();
+}
+
+window.daeState.opened = openLink();

@@ -41,14 +41,15 @@ def definition(spec: Spec, qr_lib: str = "", env: dict | None = None) -> dict:
 
 def head(spec: Spec) -> str:
     """The definition and both scripts, for ``launch(head=...)``, after
-    ``browser_assets.register()`` (their files join its table). ui/state.js comes before
-    ui/digits.js's script (module scripts run in document order), so the state exists when the
-    tab's controller starts."""
+    ``browser_assets.register()`` (their files join its table). ui/state.js is an ``async``
+    module: it runs as soon as it arrives, not after Gradio's own bundle, so that a link's
+    state is requested from the server while Gradio is still loading; ui/digits.js and
+    ui/qr.js reach it only through ``window.daeState`` when they need it."""
     assets = browser_assets.served()
     if assets is None:
         raise RuntimeError("call ui.browser_assets.register() first: the state's files join its table")
     assets.add([STATE_JS, QR_JS, UQR])
     payload = json.dumps(definition(spec, assets.url(UQR)), separators=(",", ":")).replace("<", "\\u003c")
     return (f"<script>window.daeStateDef = {payload};</script>"
-            f'<script type="module" src="{assets.url(STATE_JS)}"></script>'
+            f'<script type="module" async src="{assets.url(STATE_JS)}"></script>'
             f'<script type="module" src="{assets.url(QR_JS)}"></script>')
