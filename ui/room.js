@@ -227,7 +227,6 @@ const el = (tag, props = {}, ...kids) => {
 
 function linkRow(label, value, id, hint) {
   const input = el("input", { id, value, readOnly: true, className: "dae-room-link", onfocus: () => input.select() });
-  input.style.width = `${value.length + 2}ch`; // the whole link, where the screen has the room
   const copy = el("button", { type: "button", textContent: "Copy", className: "dae-room-btn" });
   copy.onclick = async () => {
     input.select();
@@ -276,6 +275,7 @@ function draw() {
   }
   box.classList.toggle("dae-room-narrow", NARROW.matches);
   box.dataset.role = room.role;
+  box.dataset.open = String(room.role === "presenter" && !room.ended && room.open);
   box.dataset.following = String(room.role === "follower" && room.following && !room.ended);
   box.dataset.ended = String(room.ended);
   box.replaceChildren();
