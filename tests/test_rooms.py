@@ -219,10 +219,11 @@ LEVEL = "() => window.daeState.get().level"
 
 
 def _open(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    page.goto(url)
-    page.wait_for_function("() => window.daeState && window.daeRoom", timeout=60_000)
-    page.evaluate("() => window.daeState.opened")
+    """A page at 1280×720 with its state applied (test_state_browser's) and its room panel."""
+    from tests.test_state_browser import _open as open_with_state
+
+    page = open_with_state(browser, url)
+    page.wait_for_function("() => window.daeRoom", timeout=60_000)
     return page
 
 
