@@ -19,7 +19,7 @@ if "--verbose" in sys.argv[1:]:  # decided before dae first imports TensorFlow (
 import gradio as gr  # noqa: E402
 
 from ui import api, browser_assets, digits, gradio_fixes, inside, models, panels, photos, robustness  # noqa: E402
-from ui import inside_assets, stage, state_page  # noqa: E402
+from ui import inside_assets, rooms, stage, state_page  # noqa: E402
 from ui.inside_map import maps  # noqa: E402
 from ui.context import Context  # noqa: E402
 
@@ -66,13 +66,20 @@ def page_head() -> str:
     """The in-browser path's manifest and its controller (ui/digits.js), served by the route
     ``browser_assets.app_kwargs()`` adds (content-hashed, precompressed, cached for a year), the
     Digits tab's state and its link's QR code (ui/state.js, ui/qr.js), the Inside tab's 2-D
-    map's (ui/inside_browser.js), and the Digits tab's keys and stage mode (ui/stage.js)."""
+    map's (ui/inside_browser.js), the Digits tab's keys and stage mode (ui/stage.js), and the room
+    controller (ui/room.js)."""
     manifest = browser_assets.register(CTX.weights_dir)
     inside_manifest = inside_assets.register({n: m.space for n, m in maps(CTX).items()}, CTX.weights_dir)
     return (browser_assets.head_script({**manifest, "errorLut": panels.error_lut()}, name="daeBrowser")
             + state_page.head(digits.spec(CTX))
             + f'<script type="module" src="{manifest["controller"]}"></script>'
-            + inside_assets.head_script(inside_manifest) + stage.head_script())
+            + inside_assets.head_script(inside_manifest) + stage.head_script() + rooms.head_script())
+
+
+def app_kwargs() -> dict:
+    """The extra routes and middleware: the rooms' API ahead of the in-browser path's files."""
+    kwargs = browser_assets.app_kwargs()
+    return {**kwargs, "routes": rooms.routes() + kwargs["routes"]}
 
 
 def serve(demo: gr.Blocks, host: str | None, port: int | None, **launch: object) -> gr.Blocks:
@@ -80,7 +87,7 @@ def serve(demo: gr.Blocks, host: str | None, port: int | None, **launch: object)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_FILE_SIZE, show_error=True,
                 css_paths=sorted(UI_DIR.glob("*.css")), head=page_head(), state_session_capacity=SESSION_CAPACITY,
-                prevent_thread_lock=True, app_kwargs=browser_assets.app_kwargs(), **launch)
+                prevent_thread_lock=True, app_kwargs=app_kwargs(), **launch)
     return demo
 
 

