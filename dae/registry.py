@@ -113,7 +113,7 @@ MODELS: dict[str, ModelSpec] = {
             "Blind denoiser for real camera noise: a noise estimator draws a per-pixel σ map, "
             "which feeds the photo U-Net (CBDNet's idea).",
             "Denoising autoencoder for CIFAR (U-Net-like)",
-            models.photo_real, "blind: a 5-layer estimator predicts the noise-level map that `photo` "
+            models.photo_real, "blind: a 5-layer estimator at 1/4 resolution predicts the noise-level map that `photo` "
             "is told; trained from `photo`'s weights on simulated camera noise (dae.camera: mosaic, "
             "shot + read noise, demosaicing, tone curve, JPEG) instead of white Gaussian noise",
             real_noise=True,

@@ -409,23 +409,24 @@ def save(name: str, model: keras.Model, s: Settings, out_dir: Path, trained_on: 
 def _warm_start(model: keras.Model, path: str) -> dict:
     """Load earlier weights into ``model``; return the earlier card's training record.
 
-    The earlier model may be a smaller one whose layers ``model`` ends with (``photo`` inside
-    ``photo-real``, behind its noise estimator): then its weights fill ``model``'s last
-    weights, shape by shape, and the layers in front keep their fresh initialisation."""
+    The earlier model may differ in front: a smaller one whose layers ``model`` ends with
+    (``photo`` inside ``photo-real``, behind its noise estimator), or an earlier version with
+    another estimator. Then the longest run of trailing weights whose shapes match is copied,
+    and the layers in front keep their fresh initialisation; the record says how many."""
     earlier = keras.saving.load_model(path, compile=False, safe_mode=True)
     old, new = earlier.get_weights(), model.get_weights()
-    if len(old) < len(new):
-        tail = new[len(new) - len(old):]
-        if [w.shape for w in tail] != [w.shape for w in old]:
-            raise ValueError(f"{path} does not fit {model.name}: its weights match neither all nor the last layers")
-        old = new[:len(new) - len(old)] + old
-    model.set_weights(old)
+    same = 0
+    while same < min(len(old), len(new)) and old[-1 - same].shape == new[-1 - same].shape:
+        same += 1
+    if sum(w.size for w in old[len(old) - same:]) < sum(w.size for w in old) / 2:
+        raise ValueError(f"{path} does not fit {model.name}: under half its weights match the last layers")
+    model.set_weights(new[:len(new) - same] + old[len(old) - same:])
     card = Path(path).with_suffix(".json")
     record = json.loads(card.read_text())["training"] if card.is_file() else {}
     record = {k: v for k, v in record.items() if k != "history"}
     if card.is_file():
         record["command"] = json.loads(card.read_text())["made"]["command"]
-    return {"weights": str(path), **record}
+    return {"weights": str(path), "weights_carried": f"the last {same} of {len(new)} weight tensors", **record}
 
 
 def _float32_copy(sp, model: keras.Model) -> keras.Model:
