@@ -47,9 +47,10 @@ def test_a_second_visit_fetches_no_wasm_or_tflite_body(app_url, tmp_path):
         ctx.close()
     heavy = [r for r in first["responses"] if r["kind"] in ("wasm", "tflite")]
     # up to the switch-over: one wasm and the five digit exports; the Inside map's encoder and
-    # decoder halves only once that tab is opened
+    # decoder halves, and TensorFlow.js's wasm for the training there, only once that tab is opened
     assert sorted((r["after_switch"], r["kind"]) for r in heavy) == [(False, "tflite")] * 5 + [(False, "wasm")] + \
-        [(True, "tflite")] * 2, [(r["url"], r["after_switch"]) for r in heavy]
+        [(True, "tflite")] * 2 + [(True, "wasm")], [(r["url"].rsplit("/", 1)[-1], r["after_switch"]) for r in heavy]
+    assert sum("tfjs" in r["url"] for r in heavy) == 1, [r["url"] for r in heavy]
     assert all(r["bytes"] > 0 for r in heavy), heavy
     assert first["heavy_bodies"], "the first visit must fetch them (else the count below proves nothing)"
     assert second["heavy_bodies"] == [], second["heavy_bodies"]
