@@ -210,7 +210,9 @@ def real_corruption(s: Settings) -> str:
     """The card's description of what :func:`real_dataset` does."""
     return (f"simulated camera noise (dae.camera: inverse tone curve, gamma, colour matrix and white balance, "
             f"RGGB mosaic, shot + read noise with Brooks et al.'s ranges, Malvar demosaicing, processing back, "
-            f"JPEG quality 70-98 with p 0.6, else 8-bit), a new camera per crop; with p {REAL_AWGN_SHARE} "
+            f"with p {camera.NR_SHARE} an in-camera noise reduction blurring the noise's luma and chroma, "
+            f"JPEG quality {camera.JPEG_QUALITY[0]}-{camera.JPEG_QUALITY[1] - 1} with p 0.6 (the reference "
+            f"with the same chroma subsampling), else 8-bit), a new camera per crop; with p {REAL_AWGN_SHARE} "
             f"instead white Gaussian σ ~ U(0, 30/255), 8-bit; random {s.patch}×{s.patch} crops, flips and "
             f"90° rotations, fresh every batch; noise-map target: local RMS of the added noise")
 

@@ -33,12 +33,40 @@ def test_noise_is_correlated_between_neighbouring_pixels():
     flat = np.full((96, 96, 3), 0.4)
     noisy, clean = camera.apply(flat, camera.Camera(shot=2e-3, read=1e-5, jpeg_quality=None),
                                 np.random.default_rng(1))
-    e = (noisy - clean)[..., 1]
-    e = e - e.mean()
-    r = (e[:, :-1] * e[:, 1:]).mean() / e.var()
+    r = _lag1((noisy - clean)[..., 1])
     assert r > 0.2, r
     white = np.random.default_rng(2).standard_normal((96, 96))
     assert abs((white[:, :-1] * white[:, 1:]).mean() / white.var()) < 0.05
+
+
+def _lag1(e: np.ndarray) -> float:
+    e = e - e.mean()
+    return float((e[:, :-1] * e[:, 1:]).mean() / e.var())
+
+
+def test_in_camera_noise_reduction_makes_the_noise_blotchy_and_keeps_its_share():
+    """Smoothing the noise raises its correlation between neighbours (well past demosaicing's),
+    leaves the scene alone, and keeps the share of the noise's RMS the camera says."""
+    flat = np.full((96, 96, 3), 0.4)
+    plain = camera.Camera(shot=2e-3, read=1e-5, jpeg_quality=None)
+    smooth = camera.Camera(shot=2e-3, read=1e-5, jpeg_quality=None, nr_luma=1.0, nr_chroma=2.0,
+                           keep_luma=0.7, keep_chroma=0.7)
+    n0, c0 = camera.apply(flat, plain, np.random.default_rng(1))
+    n1, c1 = camera.apply(flat, smooth, np.random.default_rng(1))
+    assert np.array_equal(c0, c1)
+    r0, r1 = _lag1((n0 - c0)[..., 1]), _lag1((n1 - c1)[..., 1])
+    assert r1 > r0 + 0.3, (r0, r1)
+    assert 0.6 < (n1 - c1).std() / (n0 - c0).std() < 0.8
+
+
+def test_a_jpeg_reference_keeps_the_files_chroma_subsampling():
+    """Without sensor noise, a high-quality JPEG shot is within rounding of its reference:
+    the reference holds the subsampling the file has (a mean of many shots keeps it)."""
+    img = ndimage.gaussian_filter(np.random.default_rng(4).random((64, 64, 3)), (1, 1, 0))
+    noisy, clean = camera.apply(img, camera.Camera(shot=0.0, read=0.0, jpeg_quality=98), np.random.default_rng(0))
+    assert metrics.psnr(clean, noisy) > 40
+    assert metrics.psnr(camera.apply(img, camera.Camera(shot=0.0, read=0.0), np.random.default_rng(0))[1], noisy) < \
+        metrics.psnr(clean, noisy)
 
 
 def test_reproducible_from_a_seed_and_in_range():
