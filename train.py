@@ -40,6 +40,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    "(<dir>/<name>.keras), to resume a long run with --init")
     p.add_argument("--note", default="", help="a sentence for the card's training record (say where an "
                    "--init checkpoint came from); with --steps 0 a photo model is validated and saved as it is")
+    p.add_argument("--weight-bits", type=int, default=0, choices=[0, 4, 5, 6],
+                   help="fine-tune on a grid of 2^(b-1)-1 steps each side of zero per output channel, "
+                   "so the export downloads in fewer bytes (dae.grid); 0: plain float weights")
     p.add_argument("--quick", action="store_true", help="smoke run: 1 epoch on 2,000 digits, 20 photo steps")
     return p.parse_args(argv)
 
@@ -53,7 +56,8 @@ def settings(name: str, a: argparse.Namespace) -> Settings:
                  patch=d.get("patch", 64), init=a.init or "",
                  precision=a.precision or native_precision(d.get("precision", "float32")),
                  loss=a.loss or d.get("loss", "mse"),
-                 focus=a.focus if a.focus is not None else d.get("focus", 0.0), checkpoint=a.checkpoint, note=a.note)
+                 focus=a.focus if a.focus is not None else d.get("focus", 0.0), checkpoint=a.checkpoint, note=a.note,
+                 weight_bits=a.weight_bits)
     if a.quick:
         s.epochs, s.steps, s.limit = 1, 20, 2000
     return s

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import camera, corrupt, data, metrics
+from . import camera, corrupt, data, grid, metrics
 from .inference import export_lite, from_model, usable_cores
 from .registry import spec
 
@@ -47,6 +47,7 @@ class Settings:
     focus: float = 0.0  # share of the app's default noise in the mix (corrupt.sample_training, _photo_noisy)
     checkpoint: str = ""  # photo models: a folder to save the best model in as it improves (resumable)
     note: str = ""  # said on the card: what the command line alone does not (a checkpoint's history)
+    weight_bits: int = 0  # fine-tune with the kernels on this grid (dae.grid); 0: float weights
 
 
 # --- digits ------------------------------------------------------------------------
@@ -305,11 +306,12 @@ def compile_for_training(model: keras.Model, epochs: int, steps_per_epoch: int, 
 
 
 def _fit(model: keras.Model, train_ds, val_xy, epochs: int, steps_per_epoch: int, lr: float,
-         loss: str = "mse", checkpoint: Path | None = None) -> list[dict]:
+         loss: str = "mse", checkpoint: Path | None = None, weight_bits: int = 0) -> list[dict]:
     """Adam with cosine decay, keep the weights with the lowest validation loss (of the
     image, for a model with two outputs). ``checkpoint``: also save that best model there as
     it improves, a whole ``.keras`` file that ``train.py --init`` resumes from, for runs
-    longer than the process that started them."""
+    longer than the process that started them. ``weight_bits``: the kernels stay on that
+    grid throughout (:class:`dae.grid.OnGrid`), so the best weights are on it too."""
     compile_for_training(model, epochs, steps_per_epoch, lr, loss)
     monitor = "val_clean_loss" if isinstance(model.output, dict) else "val_loss"
     with tempfile.TemporaryDirectory() as tmp:
@@ -320,6 +322,8 @@ def _fit(model: keras.Model, train_ds, val_xy, epochs: int, steps_per_epoch: int
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
             callbacks.append(keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode="min",
                                                              save_best_only=True))
+        if weight_bits:
+            callbacks.insert(0, grid.OnGrid(weight_bits))  # first: snapped before any checkpoint
         hist = model.fit(train_ds, validation_data=val_xy, epochs=epochs, steps_per_epoch=steps_per_epoch,
                          callbacks=callbacks, verbose=2 if not sys.stdout.isatty() else 1)
         model.load_weights(best)
@@ -344,7 +348,7 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
         steps = len(x) // s.batch_size
         history = _fit(model, digit_dataset(x, s.batch_size, s.seed, s.focus),
                        digit_validation(d.val[:2000], focus=s.focus),
-                       s.epochs, steps, s.learning_rate, s.loss)
+                       s.epochs, steps, s.learning_rate, s.loss, weight_bits=s.weight_bits)
         trained_on = {"source": d.source, "train_count": int(len(x)), "val_count": int(min(len(d.val), 2000))}
         corruption = corrupt.training_distribution(s.focus)
         score = partial(evaluate_digits, clean=d.val[:1000])
@@ -366,12 +370,16 @@ def train(name: str, s: Settings, out_dir: Path, digits: str | None = None, phot
                       "train_count": len(train_imgs), "val_count": len(val_imgs)}
         score = partial(evaluate, val=val_imgs, limit=4 if s.limit else 0)
     shipped = _float32_copy(sp, model)  # what is saved, so what the card validates
+    if s.weight_bits:
+        grid.snap_model(shipped, s.weight_bits)  # exactly on the grid after the float32 copy
     validation = score(from_model(name, shipped))
     training = {"epochs": s.epochs if sp.kind == "digit" else epochs,
                 "steps": s.steps if sp.kind == "photo" else None, "wall_time_s": round(time.time() - t0, 1),
                 "history": history}
     if s.note:
         training["note"] = s.note
+    if s.weight_bits:
+        training["weight_bits"] = s.weight_bits
     if earlier:
         training["continued_from"] = earlier
         training["total_epochs"] = training["epochs"] + (earlier.get("total_epochs") or earlier.get("epochs") or 0)

@@ -32,8 +32,8 @@ def test_digit_model_raises_psnr_on_held_out_digits(name, digits):
 
 
 @pytest.mark.parametrize("name, floors", [
-    # regression floors just under the shipped figures at σ 0.25 / 0.5 / 1.0 (unet: 25.11 /
-    # 20.89 / 16.14 dB on README's 1,000 digits; unet-wide: 25.41 / 21.29 / 16.57 on these 200)
+    # regression floors just under the shipped figures at σ 0.25 / 0.5 / 1.0 (unet: 25.07 /
+    # 20.87 / 16.14 dB on README's 1,000 digits; unet-wide: 25.48 / 21.26 / 16.56 there)
     ("unet", (24.5, 20.3, 15.6)),
     ("unet-wide", (25.0, 20.9, 16.2)),
 ])
