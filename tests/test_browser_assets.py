@@ -47,6 +47,30 @@ def test_manifest_lists_the_shipped_exports():
     assert man["runtime"]["lib"].startswith(browser_assets.PREFIX + "litert.")
 
 
+def test_every_shipped_export_has_its_quality_11_brotli_and_the_server_sends_it(tmp_path):
+    """export_lite writes <file>.br beside each export; it must decompress to the export (a
+    stale one would be passed over), and the server sends exactly it. A .br that is not the
+    file's is ignored: the server compresses the file itself."""
+    import brotli
+
+    from ui import browser_assets
+
+    exports = sorted((ROOT / "weights").glob("*.tflite"))
+    assert len(exports) >= len(DIGIT_MODELS) + 2
+    for path in exports:
+        br = path.with_name(path.name + ".br")
+        assert br.is_file() and brotli.decompress(br.read_bytes()) == path.read_bytes(), br.name
+    served = browser_assets.Assets().by_path
+    for name in DIGIT_MODELS:
+        path = ROOT / "weights" / f"{name}.tflite"
+        assert served[path].encoded["br"] == path.with_name(path.name + ".br").read_bytes(), name
+    raw = (ROOT / "weights" / "dense.tflite").read_bytes()
+    (tmp_path / "dense.tflite").write_bytes(raw)
+    (tmp_path / "dense.tflite.br").write_bytes(brotli.compress(b"not this file"))
+    made = browser_assets._brotli(tmp_path / "dense.tflite", raw, hashlib.sha256(raw).hexdigest(), {})
+    assert brotli.decompress(made) == raw
+
+
 def test_two_wasm_builds_are_vendored_as_versions_records():
     """ui/vendor/litert holds exactly what scripts/vendor_litert.sh writes: the relaxed-SIMD
     and the compat build, each wasm also brotli-compressed, and VERSIONS' sha256s match."""
