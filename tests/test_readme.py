@@ -77,3 +77,12 @@ def test_readme_links_every_doc():
     for doc in ("quality", "performance", "experiments", "architecture"):
         assert f"](docs/{doc}.md" in README
         assert (ROOT / "docs" / f"{doc}.md").is_file()
+
+
+def test_readme_real_noise_row_is_the_benchmark_result():
+    t = _result("real_noise.json")["table"]
+    row = (f"| {t['noisy shot']['psnr']:.2f} | {t['photo told nothing']['psnr']:.2f} | "
+           f"**{t['photo-real']['psnr']:.2f}** ({t['photo-real']['worse_than_shot']} crops worse than the shot) | "
+           f"{t['CBM3D, σ estimated']['psnr']:.2f} |")
+    assert row in README
+    assert f"| **`photo-real`** (blind, what σ 0 runs) | **{t['photo-real']['psnr']:.2f}** |" in QUALITY
