@@ -29,7 +29,9 @@ share this machine's CPUs; the figures compare trees under the same conditions.
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -140,13 +142,26 @@ async def replay(gets: list[dict], n: int, t0: float) -> list[dict]:
             await c.aclose()
 
 
-def first_paint(url: str, t0: float) -> dict:
+def page_event(tree: Path) -> tuple:
+    """The arguments of ``tree``'s own /digit_view call with the page's defaults, read from its
+    ``benchmarks/crowd.py`` (``PAGE_EVENT``) without running it: a tuple of the widgets' values
+    in older trees, one JSON state (``json.dumps({...})``) since the tab has one state."""
+    for node in ast.parse((tree / "benchmarks" / "crowd.py").read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAGE_EVENT" for t in node.targets):
+            v = node.value
+            if isinstance(v, ast.Call) and getattr(v.func, "attr", "") == "dumps":
+                return (json.dumps(ast.literal_eval(v.args[0])),)
+            return tuple(ast.literal_eval(v))
+    return (PAGE_EVENT,)
+
+
+def first_paint(url: str, t0: float, event: tuple = (PAGE_EVENT,)) -> dict:
     """One visitor's gradio_client: connect, then the page's /digit_view with its defaults."""
     from gradio_client import Client
 
     try:
         client = Client(url, verbose=False, httpx_kwargs={"timeout": 600})  # a crowd is slow, not broken
-        client.predict(*PAGE_EVENT, api_name="/digit_view")
+        client.predict(*event, api_name="/digit_view")
         return {"s": time.perf_counter() - t0, "error": None}
     except Exception as e:  # noqa: BLE001  (counted and reported)
         return {"s": time.perf_counter() - t0, "error": f"{type(e).__name__}: {e}"}
@@ -161,12 +176,13 @@ def cpu_seconds(pid: int | None) -> float:
         return 0.0
 
 
-def arrive(url: str, gets: list[dict], n: int, server_pid: int | None = None) -> dict:
+def arrive(url: str, gets: list[dict], n: int, server_pid: int | None = None,
+           event: tuple = (PAGE_EVENT,)) -> dict:
     """N replays and N gradio_client first paints, all started at the same moment."""
     t0 = time.perf_counter()
     cpu0 = cpu_seconds(server_pid), cpu_seconds(os.getpid())
     with ThreadPoolExecutor(n) as pool:
-        paints = [pool.submit(first_paint, url, t0) for _ in range(n)]
+        paints = [pool.submit(first_paint, url, t0, event) for _ in range(n)]
         visits = asyncio.run(replay(gets, n, t0))
         paints = [f.result() for f in paints]
     cpu1 = cpu_seconds(server_pid), cpu_seconds(os.getpid())
@@ -197,11 +213,12 @@ def serve(tree: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def measure_url(url: str, label: str, n: int, server_pid: int | None = None) -> dict:
+def measure_url(url: str, label: str, n: int, server_pid: int | None = None,
+                event: tuple = (PAGE_EVENT,)) -> dict:
     visit = record(url)
     out = {"tree": label, "recorded_switched": visit["switched"], "recorded_switch_s": visit["switch_s"],
            "posts_during_visit": len(visit["posts"])}
-    out.update(arrive(url, visit["gets"], n, server_pid))
+    out.update(arrive(url, visit["gets"], n, server_pid, event))
     return out
 
 
@@ -209,7 +226,7 @@ def measure(tree: Path, label: str, n: int) -> dict:
     proc, url = serve(tree)
     try:
         time.sleep(5)  # the app's start-up work off the CPUs (its curves start once the page answers)
-        return measure_url(url, label, n, proc.pid)
+        return measure_url(url, label, n, proc.pid, page_event(tree))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
