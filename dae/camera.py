@@ -28,8 +28,8 @@ widths span both.
 """
 from __future__ import annotations
 
-import io
 import dataclasses
+import io
 from dataclasses import dataclass
 
 import numpy as np
