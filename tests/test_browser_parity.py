@@ -22,11 +22,12 @@ from dae.registry import digit_models
 
 DIGIT_MODELS = digit_models()
 # max |browser - server TFLite| per build. Both builds run the same dynamic-range quantised
-# kernels; what differs is unet's and unet-wide's activation quantisation rounding: the
-# relaxed build's fused multiply-adds track the server's XNNPACK (AVX2 FMA) closer than the
-# compat build's separate multiply and add (unet 3.8e-3 against 5.2e-3 measured; the spread
-# between XNNPACK and TFLite's built-in kernels on the server alone is 5.9e-3).
-TOLERANCE = {"relaxed": 5e-3, "compat": 6e-3}
+# kernels; what differs is unet's and unet-wide's activation quantisation rounding (which
+# kernel rounds an activation to its int8 bin), bounded by the spread between XNNPACK and
+# TFLite's built-in kernels on the server alone, 5.9e-3. Measured with the U-Nets on their
+# 4-bit grid: unet 5.6e-3 and unet-wide 3.3e-3 in both builds (with the float U-Nets, the
+# relaxed build's unet was 3.8e-3 and the compat build's 5.2e-3).
+TOLERANCE = {"relaxed": 6e-3, "compat": 6e-3}
 # what a visitor reads, held to the server's figures for the server's images
 SCORE_TOLERANCE = {"psnr": 0.05, "ssim": 0.002}
 
