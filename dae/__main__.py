@@ -20,7 +20,8 @@ if __name__ == "__main__" and _early.parse_known_args()[0].verbose:
     quiet.set_verbose()
 
 from . import corrupt, images, metrics  # noqa: E402
-from .inference import WEIGHTS_DIR, WeightsUnavailable, export_lite, load_keras, load  # noqa: E402
+from .export import export_lite  # noqa: E402
+from .inference import WEIGHTS_DIR, WeightsUnavailable, load_keras, load  # noqa: E402
 from .preprocess import mnist_style  # noqa: E402
 from .registry import MODELS, digit_models  # noqa: E402
 from .training import read_card, write_card  # noqa: E402

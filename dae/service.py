@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from . import baselines, corrupt, images, metrics
-from .inference import WEIGHTS_DIR, WeightsUnavailable, export_status, load
+from .export import export_status
+from .inference import WEIGHTS_DIR, WeightsUnavailable, load
 from .preprocess import mnist_style
 from .registry import MODELS
 

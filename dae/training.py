@@ -21,7 +21,8 @@ import numpy as np
 import tensorflow as tf
 
 from . import camera, corrupt, data, grid, metrics
-from .inference import export_lite, from_model, usable_cores
+from .export import export_lite
+from .inference import from_model, usable_cores
 from .registry import spec
 
 CARD_SIGMAS = (0.25, 0.5, 0.75, 1.0)  # digits, clipped Gaussian, on the validation digits

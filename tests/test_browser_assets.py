@@ -14,7 +14,7 @@ import shutil
 import urllib.error
 import urllib.request
 
-from dae.inference import current_export, export_status
+from dae.export import current_export, export_status
 from dae.registry import digit_models
 from tests.conftest import ROOT
 

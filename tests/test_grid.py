@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dae
-from dae import grid, inference
+from dae import export, grid
 from dae.inference import WEIGHTS_DIR
 
 
@@ -52,5 +52,5 @@ def test_shipped_unets_are_on_a_4_bit_grid_and_small_on_the_wire(name):
     model = dae.load(name).model
     assert all(grid.distinct_per_channel(layer) <= 15 for layer in grid.gridded(model))
     lite = (WEIGHTS_DIR / f"{name}.tflite").read_bytes()
-    assert inference.current_export(name, WEIGHTS_DIR) is not None
+    assert export.current_export(name, WEIGHTS_DIR) is not None
     assert len(brotli.compress(lite, quality=11)) * 8 / model.count_params() < 3.2

@@ -193,7 +193,7 @@ def test_the_2d_code_separates_the_classes_better_than_the_dense_lda_map(map2d, 
 
 
 def test_the_2d_models_halves_are_current_exports():
-    from dae.inference import halves_status
+    from dae.export import halves_status
 
     halves, why = halves_status(MAP_2D, WEIGHTS_DIR)
     assert halves is not None, why
@@ -209,7 +209,7 @@ def test_export_writes_the_2d_halves_and_they_compute_the_keras_halves(tmp_path,
     import tensorflow as tf
 
     from dae.__main__ import export
-    from dae.inference import halves_status
+    from dae.export import halves_status
 
     for ext in (".keras", ".json"):
         shutil.copy(WEIGHTS_DIR / f"{MAP_2D}{ext}", tmp_path / f"{MAP_2D}{ext}")
@@ -228,7 +228,7 @@ def test_export_writes_the_2d_halves_and_they_compute_the_keras_halves(tmp_path,
 def test_a_changed_half_is_never_offered_to_the_browser(tmp_path, map2d):
     import shutil
 
-    from dae.inference import halves_status
+    from dae.export import halves_status
     from ui import inside_assets
 
     for f in WEIGHTS_DIR.glob(f"{MAP_2D}.*"):

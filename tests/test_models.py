@@ -6,7 +6,8 @@ import pytest
 
 import dae
 from dae import corrupt, data, metrics, models
-from dae.inference import WEIGHTS_DIR, _shipped_lite
+from dae.export import _shipped_lite
+from dae.inference import WEIGHTS_DIR
 from dae.registry import MODELS, digit_models
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import dae
 from dae import data, metrics
-from dae.inference import _shipped_lite
+from dae.export import _shipped_lite
 from dae.training import _photo_noisy, native_precision, read_card
 from tests.conftest import ROOT
 

@@ -45,7 +45,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dae.inference import WEIGHTS_DIR, export_status
+from dae.export import export_status
+from dae.inference import WEIGHTS_DIR
 from dae.registry import MODELS, digit_models
 from dae.training import card_problem
 
@@ -89,18 +90,18 @@ def _vendored_sha256(folder: Path = VENDOR_DIR) -> dict[str, str]:
 
 
 def _brotli(path: Path, raw: bytes, sha: str, vendored: dict[str, str], quality: int = BROTLI_QUALITY) -> bytes:
-    """A quality-11 ``<file>.br`` beside the file when it is that file's: the vendoring
-    script's when VERSIONS vouches for both (the two came from one run), an export's
-    (``dae.inference.export_lite`` writes one) when it decompresses to exactly ``raw``
-    (about 10 ms for the five); else brotli made here at ``quality``."""
+    """A quality-11 ``<file>.br`` beside the file when it is that file's, else brotli made here
+    at ``quality``. Vendored files' ``.br`` come from the vendoring scripts, exports' from
+    ``dae.export.export_lite``; VERSIONS vouching for both halves of a vendored pair spares
+    decompressing it, anything else is used when it decompresses to exactly ``raw`` (about
+    10 ms for the five exports)."""
     import brotli
 
     pre = path.with_name(path.name + ".br")
     if pre.is_file():
         br = pre.read_bytes()
-        if vendored.get(path.name) == sha and vendored.get(pre.name) == hashlib.sha256(br).hexdigest():
-            return br
-        if path.suffix == ".tflite" and _decompresses_to(br, raw):
+        vouched = vendored.get(path.name) == sha and vendored.get(pre.name) == hashlib.sha256(br).hexdigest()
+        if vouched or _decompresses_to(br, raw):
             return br
     return brotli.compress(raw, mode=brotli.MODE_GENERIC, quality=quality, lgwin=24)
 
@@ -167,7 +168,7 @@ class Assets:
 
     def model_entries(self, root: str = "") -> dict[str, dict]:
         """Per digit model: ``{"browser": True, "url", "sha256", "bytes", "has_latent"}`` for
-        a current export (:func:`dae.inference.export_status`), else ``{"browser": False,
+        a current export (:func:`dae.export.export_status`), else ``{"browser": False,
         "why", "has_latent"}``, and the page keeps that model on the server and says why."""
         out = {}
         for name, (lite, why) in self.status.items():

@@ -4,7 +4,7 @@ For each model whose code is its own map (``dense-2d``: :func:`dae.registry.map_
 
 - its encoder and decoder halves, ``weights/<name>.encoder.tflite`` and ``.decoder.tflite``
   (float32, written by ``train.py`` / ``python -m dae export`` with ``<name>.tflite``), served
-  only when :func:`dae.inference.halves_status` says they come from the current ``.keras``;
+  only when :func:`dae.export.halves_status` says they come from the current ``.keras``;
 - the 5,000 held-out gallery codes with their classes, as one JSON file written once per
   process from :class:`dae.latent.LatentMap` (the server's own Keras encoder), in a temporary
   folder, never in the repository;
@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dae import latent
-from dae.inference import halves_status
+from dae.export import halves_status
 
 from . import browser_assets, inside_train_assets
 from .browser_assets import UI_DIR
